@@ -12,7 +12,7 @@ VID_PACKAGES=(
     libglib2.0-dev glib-networking libsoup-3.0-dev libjansson-dev
     libsqlite3-dev sqlite3 libsodium-dev libssl-dev openssl
     libwebsockets-dev libwebsockets-evlib-uv libuv1-dev
-    valgrind clang libclang-rt-14-dev
+    valgrind clang libclang-rt-14-dev curl
 )
 
 as_root() {
