@@ -44,15 +44,25 @@ install_packages() {
         --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# Run a command quietly; on failure show what it printed.
+quiet() {
+    local out
+    if ! out=$("$@" 2>&1); then
+        printf '%s\n' "$out" | tail -n 40 >&2
+        echo "setup: failed: $*" >&2
+        return 1
+    fi
+}
+
 build() {
     local dir=$1
     shift
     if [ ! -f "$dir/build.ninja" ]; then
-        meson setup "$dir" "$top" "$@" >/dev/null
+        quiet meson setup "$dir" "$top" "$@"
     elif [ $# -gt 0 ]; then
-        meson configure "$dir" "$@" >/dev/null
+        quiet meson configure "$dir" "$@"
     fi
-    ninja -C "$dir" >/dev/null
+    quiet ninja -C "$dir"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
