@@ -1,0 +1,592 @@
+/*
+ * libvid — secure peer-to-peer video calls.
+ *
+ * This header is the whole public API and its manual. It exposes no GLib
+ * or GObject types: a GMainContext is passed as `void *`.
+ *
+ * Walkthrough (error handling shortened; see examples/vidcall.c):
+ *
+ * @code
+ * #include <vid/vid.h>
+ *
+ * static void on_event(vid_client *c, const vid_event *ev, void *ud)
+ * {
+ *     switch (ev->type) {
+ *     case VID_EVENT_LOGGED_IN:
+ *         vid_client_subscribe_presence(c, (const char *[]){"bob"}, 1, NULL);
+ *         break;
+ *     case VID_EVENT_PRESENCE:
+ *         printf("%s is %s\n", ev->user, ev->online ? "online" : "offline");
+ *         break;
+ *     case VID_EVENT_LOGIN_FAILED:
+ *         fprintf(stderr, "login: %s\n", ev->message);
+ *         break;
+ *     default:
+ *         break;
+ *     }
+ * }
+ *
+ * int main(void)
+ * {
+ *     vid_client_options opts = VID_CLIENT_OPTIONS_INIT;
+ *     vid_client *c;
+ *     struct pollfd pfd;
+ *
+ *     opts.server_url = "wss://vid.example.org/";
+ *     opts.state_dir = "/home/alice/.local/state/vid";
+ *     if (vid_client_new(&c, &opts) != VID_OK) {
+ *         fprintf(stderr, "%s\n", vid_client_last_error(NULL));
+ *         return 1;
+ *     }
+ *     vid_client_set_event_callback(c, on_event, NULL);
+ *     vid_client_login(c, "alice", "correct horse", NULL);
+ *     pfd.fd = vid_client_get_fd(c);
+ *     pfd.events = POLLIN;
+ *     for (;;) {
+ *         poll(&pfd, 1, -1);
+ *         vid_client_dispatch(c);
+ *     }
+ * }
+ * @endcode
+ *
+ * Threads. The library runs one worker thread per client; it owns the
+ * network connection. Every public function may be called from any thread:
+ * requests are handed to the worker and the function returns at once.
+ * Results and incoming messages are queued as events and delivered on the
+ * application's thread, either from a GMainContext the application names
+ * (vid_client_options.main_context) or when the application calls
+ * vid_client_dispatch() after vid_client_get_fd() became readable. No
+ * library lock is held while the event callback runs, so the callback may
+ * call any function of this header except vid_client_free() on its own
+ * client.
+ *
+ * Ownership. Strings passed in are copied before the function returns.
+ * Pointers inside a vid_event are borrowed and valid only during the
+ * callback. What a `**out` parameter returns is freed by the caller with
+ * the matching `_free()` function.
+ */
+#ifndef VID_VID_H
+#define VID_VID_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(VID_BUILDING) && defined(__GNUC__)
+#define VID_API __attribute__((visibility("default")))
+#else
+#define VID_API
+#endif
+
+/** Major, minor and micro version of this header. @since 0.1 */
+#define VID_VERSION_MAJOR 0
+#define VID_VERSION_MINOR 1
+#define VID_VERSION_MICRO 0
+
+/**
+ * Status codes. 0 is success; every failure is a negative value with a
+ * name. vid_strerror() turns one into a short English sentence.
+ * @since 0.1
+ */
+typedef enum vid_status {
+    VID_OK = 0,
+    VID_EINVAL = -1,     /**< an argument is NULL, malformed or too long */
+    VID_ENOMEM = -2,     /**< out of memory */
+    VID_ESTATE = -3,     /**< not possible in the current state */
+    VID_ENETWORK = -4,   /**< the server cannot be reached or the
+                              connection dropped */
+    VID_ETLS = -5,       /**< TLS failed: certificate not trusted, wrong
+                              host name, handshake error */
+    VID_EAUTH = -6,      /**< wrong user name or password */
+    VID_ETHROTTLED = -7, /**< too many failed logins; retry later */
+    VID_EPROTO = -8,     /**< a message broke the vid.v1 protocol */
+    VID_ENOTFOUND = -9,  /**< unknown user */
+    VID_EOFFLINE = -10,  /**< the user has no device online */
+    VID_ERATE = -11,     /**< rate or connection limit of the server */
+    VID_EIDENTITY = -12, /**< device identity cannot be created, loaded or
+                              was refused by the server */
+    VID_EIO = -13,       /**< a file could not be read or written */
+    VID_ETIMEDOUT = -14, /**< an operation took too long */
+    VID_ECLOSED = -15,   /**< the connection closed before the request
+                              could be sent, or the server shut down */
+    VID_ENOCALL = -16,   /**< unknown call id, or not one of this device */
+    VID_EREPLACED = -17, /**< the same user and device logged in
+                              elsewhere; this session was closed */
+    VID_ESERVER = -18,   /**< the server reported an internal failure */
+    VID_EVERSION = -19,  /**< an options struct of an unknown version */
+} vid_status;
+
+/**
+ * A short English description of a status code.
+ *
+ * @param code  a vid_status value (any int is accepted)
+ * @return a static string, never NULL ("unknown error" for codes this
+ *         version does not know)
+ * @since 0.1
+ */
+VID_API const char *vid_strerror(int code);
+
+/**
+ * The library version as "MAJOR.MINOR.MICRO".
+ * @return a static string
+ * @since 0.1
+ */
+VID_API const char *vid_version(void);
+
+/** A signaling client: one device of one user. Opaque. @since 0.1 */
+typedef struct vid_client vid_client;
+
+/** Current version of vid_client_options. @since 0.1 */
+#define VID_CLIENT_OPTIONS_VERSION 1
+
+/**
+ * Settings for vid_client_new(). Initialise with VID_CLIENT_OPTIONS_INIT
+ * (or vid_client_options_init()) and then set the fields you need, so that
+ * fields added in later versions get their defaults.
+ * @since 0.1
+ */
+typedef struct vid_client_options {
+    /** VID_CLIENT_OPTIONS_VERSION. */
+    unsigned int version;
+    /** Signaling server, "wss://host[:port]/". Required. Only wss:// is
+     *  accepted: the connection is always TLS, verified. */
+    const char *server_url;
+    /** PEM file with the CA certificates that may sign the server's
+     *  certificate, instead of the system's CAs. NULL: system CAs. */
+    const char *ca_file;
+    /** Directory holding the device identity (created mode 0700 when
+     *  missing). NULL: $XDG_STATE_HOME/vid (~/.local/state/vid). */
+    const char *state_dir;
+    /** This device's name (1-64 of A-Z a-z 0-9 . _ -). NULL: the host
+     *  name if it is a valid name, else "device". */
+    const char *device_name;
+    /** A GMainContext (GMainContext *) on which events are dispatched.
+     *  NULL: the application polls vid_client_get_fd() and calls
+     *  vid_client_dispatch(). The client holds a reference. */
+    void *main_context;
+    /** Non-zero (default): reconnect with exponential back-off and full
+     *  jitter (0.5 s base, 30 s cap) after the connection drops, then log
+     *  in again and re-subscribe presence. Never after bad credentials,
+     *  a TLS failure or a replaced session. */
+    int reconnect;
+} vid_client_options;
+
+/** Static initialiser for vid_client_options. @since 0.1 */
+#define VID_CLIENT_OPTIONS_INIT                                                \
+    {                                                                          \
+        VID_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 1            \
+    }
+
+/**
+ * Initialise @p opts to the defaults of @p version.
+ *
+ * @param opts     struct to fill
+ * @param version  VID_CLIENT_OPTIONS_VERSION
+ * @return VID_OK, VID_EINVAL (@p opts NULL), VID_EVERSION
+ * @since 0.1
+ */
+VID_API int vid_client_options_init(vid_client_options *opts,
+                                    unsigned int version);
+
+/** Kinds of vid_event. @since 0.1 */
+typedef enum vid_event_type {
+    /** The WebSocket to the server is open (TLS verified). */
+    VID_EVENT_CONNECTED = 1,
+    /** Logged in. Fields: user, device, request_id (0 for an automatic
+     *  login after reconnect). vid_client_get_policy() now works. */
+    VID_EVENT_LOGGED_IN,
+    /** Login refused. Fields: code (VID_EAUTH, VID_ETHROTTLED,
+     *  VID_EIDENTITY, ...), server_code, message, retry_after (seconds,
+     *  0 if none), request_id. Not retried automatically. */
+    VID_EVENT_LOGIN_FAILED,
+    /** The connection closed or could not be made. Fields: code
+     *  (VID_ENETWORK, VID_ETLS, VID_ECLOSED, VID_EREPLACED, ...),
+     *  message, will_reconnect, reconnect_delay_ms. */
+    VID_EVENT_DISCONNECTED,
+    /** Presence of a subscribed user. Fields: user, device (NULL for "no
+     *  device online"), online, fingerprint (online devices). */
+    VID_EVENT_PRESENCE,
+    /** Incoming call. Fields: call_id, user (caller), device (caller's
+     *  device), fingerprint (registered for that device), sdp (offer). */
+    VID_EVENT_CALL_INVITE,
+    /** The callee is ringing. Fields: call_id, user, device. */
+    VID_EVENT_CALL_RINGING,
+    /** The callee accepted. Fields: call_id, user, device, fingerprint,
+     *  sdp (answer). */
+    VID_EVENT_CALL_ACCEPT,
+    /** The callee declined. Fields: call_id, user, device, reason. */
+    VID_EVENT_CALL_REJECT,
+    /** Stop ringing: answered or declined on another device, caller hung
+     *  up, timeout. Fields: call_id, reason. */
+    VID_EVENT_CALL_CANCEL,
+    /** Trickled ICE candidate. Fields: call_id, user, device, candidate
+     *  ("" = end of candidates), mid (may be NULL), mline_index (-1 if
+     *  absent). */
+    VID_EVENT_CALL_CANDIDATE,
+    /** The peer hung up or the call ended. Fields: call_id, user and
+     *  device (may be NULL), reason (may be NULL). */
+    VID_EVENT_CALL_HANGUP,
+    /** The server created the call of vid_client_call_invite(). Fields:
+     *  request_id (the invite's), call_id. */
+    VID_EVENT_CALL_CREATED,
+    /** A request failed. Fields: request_id (0 if the server's error
+     *  answered no request), code, server_code, message. */
+    VID_EVENT_ERROR,
+} vid_event_type;
+
+/**
+ * One event. Which fields are set depends on @c type (see
+ * vid_event_type); the others are NULL/0. All pointers are borrowed and
+ * valid only until the callback returns; copy what you keep.
+ * @since 0.1
+ */
+typedef struct vid_event {
+    vid_event_type type;
+    /** Request this event answers (0: none). */
+    uint64_t request_id;
+    /** A vid_status for failures, else VID_OK. */
+    int code;
+    /** The server's machine error code ("callee_offline"), or NULL. */
+    const char *server_code;
+    /** Human-readable detail of a failure, or NULL. */
+    const char *message;
+    /** Seconds until a throttled login may be retried; 0: none given. */
+    int retry_after;
+    /** DISCONNECTED: non-zero when the client will reconnect by itself. */
+    int will_reconnect;
+    /** DISCONNECTED: milliseconds until the reconnect attempt. */
+    unsigned int reconnect_delay_ms;
+    /** The user the event is about (own user for LOGGED_IN, the peer
+     *  for presence and call events). */
+    const char *user;
+    /** That user's device. */
+    const char *device;
+    /** PRESENCE: non-zero when online. */
+    int online;
+    /** "sha-256 AB:CD:..." identity of user/device, as registered with
+     *  the server. */
+    const char *fingerprint;
+    /** Call id (server-assigned, lower-case hex). */
+    const char *call_id;
+    /** SDP offer (CALL_INVITE) or answer (CALL_ACCEPT). */
+    const char *sdp;
+    /** Reason of reject/cancel/hangup. */
+    const char *reason;
+    /** CALL_CANDIDATE: the a=candidate value, "" at end of candidates. */
+    const char *candidate;
+    /** CALL_CANDIDATE: media stream id, or NULL. */
+    const char *mid;
+    /** CALL_CANDIDATE: m-line index, or -1. */
+    int mline_index;
+} vid_event;
+
+/**
+ * Event callback. Runs on the application's thread (the one iterating
+ * the main_context, or calling vid_client_dispatch()), without any
+ * library lock held.
+ *
+ * @param client     the client the event belongs to
+ * @param event      the event; borrowed for the duration of the call
+ * @param user_data  as given to vid_client_set_event_callback()
+ * @since 0.1
+ */
+typedef void (*vid_event_cb)(vid_client *client, const vid_event *event,
+                             void *user_data);
+
+/**
+ * Create a client. Loads the device identity from the state directory,
+ * creating it on first use, and starts the worker thread. Does not
+ * connect yet.
+ *
+ * Thread safety: any thread.
+ *
+ * @param out   receives the client; free it with vid_client_free()
+ * @param opts  settings; copied
+ * @return VID_OK, VID_EINVAL (bad URL, device name, NULL argument),
+ *         VID_EVERSION, VID_EIDENTITY (identity cannot be created or
+ *         loaded), VID_ETLS (CA file unusable), VID_ENOMEM. On failure
+ *         *out is NULL and vid_client_last_error(NULL) explains why.
+ * @since 0.1
+ */
+VID_API int vid_client_new(vid_client **out, const vid_client_options *opts);
+
+/**
+ * Close the connection, stop the worker thread, drop queued events and
+ * free the client. NULL is a no-op.
+ *
+ * Thread safety: call from the thread that dispatches the client's events
+ * (the one iterating main_context or calling vid_client_dispatch()), never
+ * from inside the event callback; no other thread may use @p client at the
+ * same time or after.
+ *
+ * @param client  the client, or NULL
+ * @since 0.1
+ */
+VID_API void vid_client_free(vid_client *client);
+
+/**
+ * Set the function that receives events. Replaces the previous one; NULL
+ * drops events. Events queued before a callback is set stay queued.
+ *
+ * Thread safety: any thread.
+ *
+ * @param client     the client
+ * @param cb         callback, or NULL
+ * @param user_data  passed to @p cb; not owned
+ * @return VID_OK, VID_EINVAL
+ * @since 0.1
+ */
+VID_API int vid_client_set_event_callback(vid_client *client, vid_event_cb cb,
+                                          void *user_data);
+
+/**
+ * The file descriptor that becomes readable while events wait. Poll it
+ * for reading, then call vid_client_dispatch(). Do not read or close it.
+ * Valid until vid_client_free(). Not needed with a main_context.
+ *
+ * Thread safety: any thread.
+ *
+ * @param client  the client
+ * @return the descriptor (>= 0), or VID_EINVAL
+ * @since 0.1
+ */
+VID_API int vid_client_get_fd(vid_client *client);
+
+/**
+ * Deliver the events that are queued now to the callback, on the calling
+ * thread. Never blocks. A nested call from inside the callback returns 0.
+ *
+ * Thread safety: any thread, but only one thread should dispatch.
+ *
+ * @param client  the client
+ * @return the number of events delivered (>= 0), or VID_EINVAL
+ * @since 0.1
+ */
+VID_API int vid_client_dispatch(vid_client *client);
+
+/**
+ * The last error message of a failed call on @p client, or with NULL the
+ * last failure of vid_client_new() on the calling thread.
+ *
+ * Thread safety: any thread. The string is a thread-local copy, valid
+ * until the next vid_client_last_error() call on the same thread.
+ *
+ * @param client  the client, or NULL
+ * @return a message, "" when none; never NULL
+ * @since 0.1
+ */
+VID_API const char *vid_client_last_error(const vid_client *client);
+
+/**
+ * This device's identity fingerprint, "sha-256 AB:CD:..." (RFC 8122 form).
+ *
+ * @param client  the client
+ * @return borrowed string valid until vid_client_free(), or NULL if
+ *         @p client is NULL
+ * @since 0.1
+ */
+VID_API const char *vid_client_get_fingerprint(const vid_client *client);
+
+/**
+ * This device's name as sent to the server.
+ *
+ * @param client  the client
+ * @return borrowed string valid until vid_client_free(), or NULL
+ * @since 0.1
+ */
+VID_API const char *vid_client_get_device_name(const vid_client *client);
+
+/**
+ * Open the connection to the server (asynchronous). VID_EVENT_CONNECTED
+ * or VID_EVENT_DISCONNECTED follows. Calling it while connected or
+ * connecting does nothing.
+ *
+ * Thread safety: any thread.
+ *
+ * @param client  the client
+ * @return VID_OK, VID_EINVAL
+ * @since 0.1
+ */
+VID_API int vid_client_connect(vid_client *client);
+
+/**
+ * Log in (asynchronous); connects first when needed. The credentials are
+ * remembered for automatic re-login after a reconnect until a login fails
+ * with bad credentials. VID_EVENT_LOGGED_IN or VID_EVENT_LOGIN_FAILED
+ * follows (or VID_EVENT_DISCONNECTED when the server cannot be reached).
+ *
+ * Thread safety: any thread.
+ *
+ * @param client      the client
+ * @param user        user name (1-64 of A-Z a-z 0-9 . _ -)
+ * @param password    1-1024 bytes; copied, wiped from memory on free
+ * @param request_id  receives the request id, or NULL
+ * @return VID_OK, VID_EINVAL, VID_ESTATE (already logged in), VID_ENOMEM
+ * @since 0.1
+ */
+VID_API int vid_client_login(vid_client *client, const char *user,
+                             const char *password, uint64_t *request_id);
+
+/**
+ * Subscribe to the presence of @p users (asynchronous). The current state
+ * arrives at once as VID_EVENT_PRESENCE events, then every change.
+ * Subscriptions are renewed automatically after a reconnect.
+ *
+ * Thread safety: any thread.
+ *
+ * @param client      the client (logged in)
+ * @param users       @p n_users user names
+ * @param n_users     1-256
+ * @param request_id  receives the request id, or NULL
+ * @return VID_OK, VID_EINVAL, VID_ESTATE (not logged in), VID_ENOMEM
+ * @since 0.1
+ */
+VID_API int vid_client_subscribe_presence(vid_client *client,
+                                          const char *const *users,
+                                          size_t n_users, uint64_t *request_id);
+
+/**
+ * Call @p to with an SDP offer (asynchronous). Every online device of the
+ * callee receives VID_EVENT_CALL_INVITE. The server's call id arrives in
+ * VID_EVENT_CALL_CREATED carrying the same request id; failures (unknown
+ * user VID_ENOTFOUND, offline VID_EOFFLINE, ...) in VID_EVENT_ERROR.
+ *
+ * Thread safety: any thread.
+ *
+ * @param client      the client (logged in)
+ * @param to          callee user name
+ * @param sdp         SDP offer, 1-60000 bytes
+ * @param request_id  receives the request id (the cookie of the
+ *                    CALL_CREATED event), or NULL
+ * @return VID_OK, VID_EINVAL, VID_ESTATE, VID_ENOMEM
+ * @since 0.1
+ */
+VID_API int vid_client_call_invite(vid_client *client, const char *to,
+                                   const char *sdp, uint64_t *request_id);
+
+/**
+ * Tell the caller that this device is ringing (asynchronous).
+ *
+ * @param client      the client (logged in)
+ * @param call_id     call id from VID_EVENT_CALL_INVITE
+ * @param request_id  receives the request id, or NULL
+ * @return VID_OK, VID_EINVAL, VID_ESTATE, VID_ENOMEM
+ * @since 0.1
+ */
+VID_API int vid_client_call_ringing(vid_client *client, const char *call_id,
+                                    uint64_t *request_id);
+
+/**
+ * Accept a call with an SDP answer (asynchronous). The caller gets
+ * VID_EVENT_CALL_ACCEPT, the callee's other devices VID_EVENT_CALL_CANCEL.
+ *
+ * @param client      the client (logged in)
+ * @param call_id     call id from VID_EVENT_CALL_INVITE
+ * @param sdp         SDP answer, 1-60000 bytes
+ * @param request_id  receives the request id, or NULL
+ * @return VID_OK, VID_EINVAL, VID_ESTATE, VID_ENOMEM
+ * @since 0.1
+ */
+VID_API int vid_client_call_accept(vid_client *client, const char *call_id,
+                                   const char *sdp, uint64_t *request_id);
+
+/**
+ * Decline a call (asynchronous).
+ *
+ * @param client      the client (logged in)
+ * @param call_id     call id
+ * @param reason      1-64 bytes, usually "busy" or "declined"
+ * @param request_id  receives the request id, or NULL
+ * @return VID_OK, VID_EINVAL, VID_ESTATE, VID_ENOMEM
+ * @since 0.1
+ */
+VID_API int vid_client_call_reject(vid_client *client, const char *call_id,
+                                   const char *reason, uint64_t *request_id);
+
+/**
+ * Send one trickled ICE candidate (asynchronous).
+ *
+ * @param client       the client (logged in)
+ * @param call_id      call id
+ * @param candidate    the a=candidate value (0-1024 bytes; "" = end of
+ *                     candidates)
+ * @param mid          media stream id (1-32 bytes) or NULL
+ * @param mline_index  0-255, or -1 for none
+ * @param request_id   receives the request id, or NULL
+ * @return VID_OK, VID_EINVAL, VID_ESTATE, VID_ENOMEM
+ * @since 0.1
+ */
+VID_API int vid_client_call_candidate(vid_client *client, const char *call_id,
+                                      const char *candidate, const char *mid,
+                                      int mline_index, uint64_t *request_id);
+
+/**
+ * Hang up or cancel a call (asynchronous).
+ *
+ * @param client      the client (logged in)
+ * @param call_id     call id
+ * @param reason      1-64 bytes, or NULL
+ * @param request_id  receives the request id, or NULL
+ * @return VID_OK, VID_EINVAL, VID_ESTATE, VID_ENOMEM
+ * @since 0.1
+ */
+VID_API int vid_client_call_hangup(vid_client *client, const char *call_id,
+                                   const char *reason, uint64_t *request_id);
+
+/** ICE transport policy. @since 0.1 */
+typedef enum vid_ice_transport_policy {
+    VID_ICE_TRANSPORT_ALL = 0, /**< direct and relayed paths */
+    VID_ICE_TRANSPORT_RELAY,   /**< media only through TURN */
+} vid_ice_transport_policy;
+
+/** One STUN/TURN server of the policy. @since 0.1 */
+typedef struct vid_ice_server {
+    char **urls; /**< n_urls URLs ("stun:...", "turn:...") */
+    size_t n_urls;
+    char *username;   /**< TURN user name ("expiry:user"), or NULL */
+    char *credential; /**< TURN password, or NULL */
+} vid_ice_server;
+
+/** The administrator's policy, received at login. @since 0.1 */
+typedef struct vid_policy {
+    vid_ice_server *ice_servers;
+    size_t n_ice_servers;
+    vid_ice_transport_policy ice_transport_policy;
+    /** Local UDP port range for media; 0/0: any. */
+    unsigned int media_port_min;
+    unsigned int media_port_max;
+    /** Unix time the TURN credentials expire (0: none given). */
+    int64_t credential_expires;
+    /** Server limits: frame bytes, messages/s, burst (0: not given). */
+    unsigned int max_frame;
+    unsigned int rate;
+    unsigned int burst;
+} vid_policy;
+
+/**
+ * A copy of the policy of the current login.
+ *
+ * Thread safety: any thread.
+ *
+ * @param client  the client
+ * @param out     receives the copy; free it with vid_policy_free()
+ * @return VID_OK, VID_EINVAL, VID_ESTATE (never logged in), VID_ENOMEM
+ * @since 0.1
+ */
+VID_API int vid_client_get_policy(vid_client *client, vid_policy **out);
+
+/**
+ * Free a policy from vid_client_get_policy(). NULL is a no-op.
+ * @param policy  the policy, or NULL
+ * @since 0.1
+ */
+VID_API void vid_policy_free(vid_policy *policy);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VID_VID_H */

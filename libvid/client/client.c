@@ -1,0 +1,1044 @@
+/*
+ * client.c — vid_client: the public API of the signaling client.
+ *
+ * Threads (DESIGN.md section 4):
+ *  - the worker thread owns a private GMainContext, the sig_client (the
+ *    libsoup session and WebSocket) and everything it touches;
+ *  - public functions check and serialize their arguments on the caller's
+ *    thread (so bad arguments fail at once, with nothing sent), then hand
+ *    an "op" to the worker with g_main_context_invoke_full();
+ *  - the worker turns what happens into owned event copies, queues them
+ *    under `lock` and makes the eventfd readable; the application's thread
+ *    pops them (vid_client_dispatch(), or a GSource on the application's
+ *    GMainContext) and runs the callback with no lock held.
+ *
+ * May call: signaling (sigclient, proto), identity, util, GLib.
+ */
+#include "vid/vid.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <jansson.h>
+
+#include "identity/identity.h"
+#include "signaling/proto.h"
+#include "signaling/sigclient.h"
+#include "util/util.h"
+
+#define ERROR_SIZE 512
+
+struct vid_client {
+    /* Immutable after vid_client_new(). */
+    char *url;
+    char *device;
+    char *state_dir;
+    identity *id;
+    GTlsDatabase *tls_db;
+    bool reconnect;
+    int efd;
+    GMainContext *app_ctx;
+    GSource *app_source;
+
+    /* Worker thread. */
+    GMainContext *ctx;
+    GMainLoop *loop;
+    GThread *thread;
+    sig_client *sc; /* worker only */
+
+    /* Shared; under lock. */
+    GMutex lock;
+    GQueue events;
+    vid_event_cb cb;
+    void *cb_data;
+    char last_error[ERROR_SIZE];
+    vid_policy *policy;
+
+    atomic_uint_fast64_t next_id;
+    atomic_bool logged_in;
+    atomic_bool dispatching;
+};
+
+/* An event with owned copies of its strings. */
+typedef struct {
+    vid_event ev;
+} owned_event;
+
+typedef enum {
+    OP_CONNECT,
+    OP_LOGIN,
+    OP_SEND,
+    OP_SUBSCRIBE,
+    OP_STOP,
+} op_kind;
+
+typedef struct {
+    vid_client *c;
+    op_kind kind;
+    json_int_t id;
+    char *text;    /* OP_SEND, OP_SUBSCRIBE: serialized request */
+    json_t *users; /* OP_SUBSCRIBE */
+    char *user;    /* OP_LOGIN */
+    char *password;
+} op;
+
+static _Thread_local char tls_error[ERROR_SIZE];
+
+/* ---- errors ------------------------------------------------------------ */
+
+static int set_error(vid_client *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int set_error(vid_client *c, int code, const char *fmt, ...)
+{
+    va_list ap;
+    char buf[ERROR_SIZE];
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (c == NULL) {
+        util_strlcpy(tls_error, buf, sizeof tls_error);
+    } else {
+        g_mutex_lock(&c->lock);
+        util_strlcpy(c->last_error, buf, sizeof c->last_error);
+        g_mutex_unlock(&c->lock);
+    }
+    return code;
+}
+
+VID_API const char *vid_client_last_error(const vid_client *client)
+{
+    static _Thread_local char copy[ERROR_SIZE];
+    vid_client *c = (vid_client *) client;
+
+    if (c == NULL)
+        return tls_error;
+    g_mutex_lock(&c->lock);
+    util_strlcpy(copy, c->last_error, sizeof copy);
+    g_mutex_unlock(&c->lock);
+    return copy;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+static void owned_event_free(owned_event *oe)
+{
+    vid_event *e = &oe->ev;
+
+    g_free((char *) e->server_code);
+    g_free((char *) e->message);
+    g_free((char *) e->user);
+    g_free((char *) e->device);
+    g_free((char *) e->fingerprint);
+    g_free((char *) e->call_id);
+    g_free((char *) e->sdp);
+    g_free((char *) e->reason);
+    g_free((char *) e->candidate);
+    g_free((char *) e->mid);
+    g_free(oe);
+}
+
+static owned_event *event_new(vid_event_type type)
+{
+    owned_event *oe = g_new0(owned_event, 1);
+
+    oe->ev.type = type;
+    oe->ev.mline_index = -1;
+    return oe;
+}
+
+static char *dup_field(const json_t *msg, const char *key)
+{
+    const char *s = json_string_value(json_object_get(msg, key));
+
+    return s != NULL ? g_strdup(s) : NULL;
+}
+
+/* Worker thread: queue an event and wake the application. */
+static void push_event(vid_client *c, owned_event *oe)
+{
+    uint64_t one = 1;
+    ssize_t w;
+
+    g_mutex_lock(&c->lock);
+    g_queue_push_tail(&c->events, oe);
+    g_mutex_unlock(&c->lock);
+    do {
+        w = write(c->efd, &one, sizeof one);
+    } while (w < 0 && errno == EINTR);
+    /* EAGAIN: the counter is saturated, so the fd is readable anyway. */
+}
+
+VID_API int vid_client_dispatch(vid_client *c)
+{
+    uint64_t v;
+    guint n;
+    int done = 0;
+    ssize_t r;
+
+    if (c == NULL)
+        return VID_EINVAL;
+    if (atomic_exchange(&c->dispatching, true))
+        return 0; /* nested call from the callback */
+    do {
+        r = read(c->efd, &v, sizeof v);
+    } while (r < 0 && errno == EINTR);
+
+    g_mutex_lock(&c->lock);
+    n = g_queue_get_length(&c->events);
+    g_mutex_unlock(&c->lock);
+    /* Only what was queued on entry, so a busy worker cannot starve the
+     * caller; later events left the fd readable. */
+    for (guint i = 0; i < n; i++) {
+        owned_event *oe;
+        vid_event_cb cb;
+        void *data;
+
+        g_mutex_lock(&c->lock);
+        oe = g_queue_pop_head(&c->events);
+        cb = c->cb;
+        data = c->cb_data;
+        g_mutex_unlock(&c->lock);
+        if (oe == NULL)
+            break;
+        if (cb != NULL)
+            cb(c, &oe->ev, data);
+        owned_event_free(oe);
+        done++;
+    }
+    atomic_store(&c->dispatching, false);
+    return done;
+}
+
+static gboolean on_app_source(gint fd, GIOCondition cond, gpointer data)
+{
+    vid_client_dispatch(data);
+    return G_SOURCE_CONTINUE;
+}
+
+VID_API int vid_client_set_event_callback(vid_client *c, vid_event_cb cb,
+                                          void *user_data)
+{
+    if (c == NULL)
+        return VID_EINVAL;
+    g_mutex_lock(&c->lock);
+    c->cb = cb;
+    c->cb_data = user_data;
+    g_mutex_unlock(&c->lock);
+    return VID_OK;
+}
+
+VID_API int vid_client_get_fd(vid_client *c)
+{
+    if (c == NULL)
+        return VID_EINVAL;
+    return c->efd;
+}
+
+/* ---- policy ------------------------------------------------------------ */
+
+VID_API void vid_policy_free(vid_policy *p)
+{
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < p->n_ice_servers; i++) {
+        vid_ice_server *s = &p->ice_servers[i];
+        for (size_t j = 0; j < s->n_urls; j++)
+            g_free(s->urls[j]);
+        g_free(s->urls);
+        g_free(s->username);
+        if (s->credential != NULL) {
+            util_wipe(s->credential, strlen(s->credential));
+            g_free(s->credential);
+        }
+    }
+    g_free(p->ice_servers);
+    g_free(p);
+}
+
+static unsigned int uint_field(const json_t *o, const char *key,
+                               unsigned int max)
+{
+    const json_t *v = json_object_get(o, key);
+    json_int_t i;
+
+    if (!json_is_integer(v))
+        return 0;
+    i = json_integer_value(v);
+    return i < 0 || i > (json_int_t) max ? 0 : (unsigned int) i;
+}
+
+/* The policy object is the admin's; parse what is well-formed and skip
+ * the rest (proto.c only checks that it is an object). */
+static vid_policy *policy_from_json(const json_t *pol)
+{
+    vid_policy *p = g_new0(vid_policy, 1);
+    const json_t *servers = json_object_get(pol, "ice_servers");
+    const json_t *limits = json_object_get(pol, "limits");
+    const char *tp =
+        json_string_value(json_object_get(pol, "ice_transport_policy"));
+    const json_t *exp = json_object_get(pol, "credential_expires");
+    size_t i;
+    const json_t *s;
+
+    if (json_is_array(servers) && json_array_size(servers) <= 64) {
+        p->ice_servers = g_new0(vid_ice_server, json_array_size(servers));
+        json_array_foreach(servers, i, s)
+        {
+            vid_ice_server *out = &p->ice_servers[p->n_ice_servers];
+            const json_t *urls = json_object_get(s, "urls");
+            size_t j;
+            const json_t *u;
+
+            if (!json_is_object(s))
+                continue;
+            if (json_is_string(urls)) {
+                out->urls = g_new0(char *, 1);
+                out->urls[out->n_urls++] = g_strdup(json_string_value(urls));
+            } else if (json_is_array(urls) && json_array_size(urls) <= 64) {
+                out->urls = g_new0(char *, json_array_size(urls));
+                json_array_foreach(urls, j, u)
+                {
+                    if (json_is_string(u))
+                        out->urls[out->n_urls++] =
+                            g_strdup(json_string_value(u));
+                }
+            }
+            if (out->n_urls == 0) {
+                g_free(out->urls);
+                out->urls = NULL;
+                continue;
+            }
+            out->username = dup_field(s, "username");
+            out->credential = dup_field(s, "credential");
+            p->n_ice_servers++;
+        }
+    }
+    p->ice_transport_policy = tp != NULL && strcmp(tp, "relay") == 0
+                                  ? VID_ICE_TRANSPORT_RELAY
+                                  : VID_ICE_TRANSPORT_ALL;
+    p->media_port_min = uint_field(pol, "media_port_min", 65535);
+    p->media_port_max = uint_field(pol, "media_port_max", 65535);
+    if (p->media_port_min > p->media_port_max)
+        p->media_port_min = p->media_port_max = 0;
+    if (json_is_integer(exp) && json_integer_value(exp) > 0)
+        p->credential_expires = json_integer_value(exp);
+    if (json_is_object(limits)) {
+        p->max_frame = uint_field(limits, "max_frame", G_MAXINT);
+        p->rate = uint_field(limits, "rate", G_MAXINT);
+        p->burst = uint_field(limits, "burst", G_MAXINT);
+    }
+    return p;
+}
+
+static vid_policy *policy_copy(const vid_policy *src)
+{
+    vid_policy *p = g_new0(vid_policy, 1);
+
+    *p = *src;
+    p->ice_servers = g_new0(vid_ice_server, src->n_ice_servers + 1);
+    for (size_t i = 0; i < src->n_ice_servers; i++) {
+        const vid_ice_server *s = &src->ice_servers[i];
+        vid_ice_server *d = &p->ice_servers[i];
+        d->n_urls = s->n_urls;
+        d->urls = g_new0(char *, s->n_urls + 1);
+        for (size_t j = 0; j < s->n_urls; j++)
+            d->urls[j] = g_strdup(s->urls[j]);
+        d->username = g_strdup(s->username);
+        d->credential = g_strdup(s->credential);
+    }
+    return p;
+}
+
+VID_API int vid_client_get_policy(vid_client *c, vid_policy **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (c == NULL || out == NULL)
+        return c == NULL ? VID_EINVAL : set_error(c, VID_EINVAL, "out is NULL");
+    g_mutex_lock(&c->lock);
+    if (c->policy != NULL)
+        *out = policy_copy(c->policy);
+    g_mutex_unlock(&c->lock);
+    if (*out == NULL)
+        return set_error(c, VID_ESTATE,
+                         "no policy yet: the client has not logged in");
+    return VID_OK;
+}
+
+/* ---- worker: signaling events -> queued vid events --------------------- */
+
+static void on_sig_message(vid_client *c, proto_msg_type type,
+                           const json_t *msg, json_int_t re)
+{
+    owned_event *oe = NULL;
+    const json_t *mline;
+
+    switch (type) {
+    case PROTO_MSG_ACK:
+        if (json_object_get(msg, "call") == NULL)
+            return; /* plain ack: nothing to report */
+        oe = event_new(VID_EVENT_CALL_CREATED);
+        oe->ev.request_id = (uint64_t) re;
+        break;
+    case PROTO_MSG_PRESENCE:
+        oe = event_new(VID_EVENT_PRESENCE);
+        oe->ev.online =
+            strcmp(json_string_value(json_object_get(msg, "status")),
+                   "online") == 0;
+        break;
+    case PROTO_MSG_CALL_INVITE:
+        oe = event_new(VID_EVENT_CALL_INVITE);
+        break;
+    case PROTO_MSG_CALL_RINGING:
+        oe = event_new(VID_EVENT_CALL_RINGING);
+        break;
+    case PROTO_MSG_CALL_ACCEPT:
+        oe = event_new(VID_EVENT_CALL_ACCEPT);
+        break;
+    case PROTO_MSG_CALL_REJECT:
+        oe = event_new(VID_EVENT_CALL_REJECT);
+        break;
+    case PROTO_MSG_CALL_CANCEL:
+        oe = event_new(VID_EVENT_CALL_CANCEL);
+        break;
+    case PROTO_MSG_CALL_CANDIDATE:
+        oe = event_new(VID_EVENT_CALL_CANDIDATE);
+        break;
+    case PROTO_MSG_CALL_HANGUP:
+        oe = event_new(VID_EVENT_CALL_HANGUP);
+        break;
+    default:
+        return;
+    }
+    /* proto_parse() checked every field's type and size already. */
+    oe->ev.user = dup_field(msg, type == PROTO_MSG_PRESENCE ? "user" : "from");
+    oe->ev.device =
+        dup_field(msg, type == PROTO_MSG_PRESENCE ? "device" : "from_device");
+    oe->ev.fingerprint = dup_field(msg, "fingerprint");
+    oe->ev.call_id = dup_field(msg, "call");
+    oe->ev.sdp = dup_field(msg, "sdp");
+    oe->ev.reason = dup_field(msg, "reason");
+    oe->ev.candidate = dup_field(msg, "candidate");
+    oe->ev.mid = dup_field(msg, "mid");
+    mline = json_object_get(msg, "mline_index");
+    if (json_is_integer(mline))
+        oe->ev.mline_index = (int) json_integer_value(mline);
+    push_event(c, oe);
+}
+
+static void on_sig_event(void *data, const sig_event *se)
+{
+    vid_client *c = data;
+    owned_event *oe;
+
+    switch (se->kind) {
+    case SIG_EV_CONNECTED:
+        push_event(c, event_new(VID_EVENT_CONNECTED));
+        return;
+    case SIG_EV_LOGGED_IN: {
+        vid_policy *p = policy_from_json(json_object_get(se->msg, "policy"));
+        vid_policy *old;
+        g_mutex_lock(&c->lock);
+        old = c->policy;
+        c->policy = p;
+        g_mutex_unlock(&c->lock);
+        vid_policy_free(old);
+        atomic_store(&c->logged_in, true);
+        oe = event_new(VID_EVENT_LOGGED_IN);
+        oe->ev.request_id = (uint64_t) se->request_id;
+        oe->ev.user = dup_field(se->msg, "user");
+        oe->ev.device = dup_field(se->msg, "device");
+        push_event(c, oe);
+        return;
+    }
+    case SIG_EV_LOGIN_FAILED:
+        oe = event_new(VID_EVENT_LOGIN_FAILED);
+        oe->ev.retry_after = se->retry_after;
+        break;
+    case SIG_EV_DISCONNECTED:
+        atomic_store(&c->logged_in, false);
+        oe = event_new(VID_EVENT_DISCONNECTED);
+        oe->ev.will_reconnect = se->will_reconnect;
+        oe->ev.reconnect_delay_ms = se->delay_ms;
+        break;
+    case SIG_EV_REQUEST_FAILED:
+        oe = event_new(VID_EVENT_ERROR);
+        break;
+    case SIG_EV_MESSAGE:
+        on_sig_message(c, se->type, se->msg, se->request_id);
+        return;
+    default:
+        return;
+    }
+    oe->ev.code = se->code;
+    oe->ev.request_id = (uint64_t) se->request_id;
+    oe->ev.server_code = g_strdup(se->server_code);
+    oe->ev.message =
+        g_strdup(se->message != NULL ? se->message : vid_strerror(se->code));
+    push_event(c, oe);
+}
+
+static json_int_t next_id(void *data)
+{
+    vid_client *c = data;
+
+    return (json_int_t) atomic_fetch_add(&c->next_id, 1);
+}
+
+/* ---- worker: ops ------------------------------------------------------- */
+
+static void op_free(gpointer data)
+{
+    op *o = data;
+
+    if (o->password != NULL) {
+        util_wipe(o->password, strlen(o->password));
+        g_free(o->password);
+    }
+    g_free(o->user);
+    g_free(o->text);
+    json_decref(o->users);
+    g_free(o);
+}
+
+static gboolean op_run(gpointer data)
+{
+    op *o = data;
+    vid_client *c = o->c;
+
+    switch (o->kind) {
+    case OP_CONNECT:
+        sig_client_connect(c->sc);
+        break;
+    case OP_LOGIN:
+        sig_client_login(c->sc, o->user, o->password, o->id);
+        break;
+    case OP_SEND:
+        sig_client_send(c->sc, o->text, o->id);
+        break;
+    case OP_SUBSCRIBE:
+        sig_client_subscribe(c->sc, o->users, o->text, o->id);
+        break;
+    case OP_STOP:
+        sig_client_free(c->sc);
+        c->sc = NULL;
+        g_main_loop_quit(c->loop);
+        break;
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static void submit(vid_client *c, op *o)
+{
+    o->c = c;
+    g_main_context_invoke_full(c->ctx, G_PRIORITY_DEFAULT, op_run, o, op_free);
+}
+
+static gpointer worker_main(gpointer data)
+{
+    vid_client *c = data;
+    sig_config cfg = {0};
+    gint64 deadline;
+
+    g_main_context_push_thread_default(c->ctx);
+    cfg.url = c->url;
+    cfg.tls_db = c->tls_db;
+    cfg.device = c->device;
+    cfg.fingerprint = identity_fingerprint(c->id);
+    cfg.reconnect = c->reconnect;
+    cfg.rng_seed = (uint64_t) g_random_int() << 32 | g_random_int();
+    c->sc = sig_client_new(&cfg, on_sig_event, next_id, c);
+    g_main_loop_run(c->loop);
+
+    /* Let libsoup finish the close handshake and release its sources. */
+    deadline = g_get_monotonic_time() + 200 * 1000;
+    while (g_main_context_pending(c->ctx) && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(c->ctx, FALSE);
+    g_main_context_pop_thread_default(c->ctx);
+    return NULL;
+}
+
+/* ---- create / free ----------------------------------------------------- */
+
+VID_API int vid_client_options_init(vid_client_options *opts,
+                                    unsigned int version)
+{
+    vid_client_options def = VID_CLIENT_OPTIONS_INIT;
+
+    if (opts == NULL)
+        return set_error(NULL, VID_EINVAL, "opts is NULL");
+    if (version != VID_CLIENT_OPTIONS_VERSION)
+        return set_error(NULL, VID_EVERSION,
+                         "options version %u is not supported (this library "
+                         "knows %d)",
+                         version, VID_CLIENT_OPTIONS_VERSION);
+    *opts = def;
+    return VID_OK;
+}
+
+static bool url_valid(const char *url, char *why, size_t cap)
+{
+    GUri *uri;
+    bool ok;
+
+    if (g_ascii_strncasecmp(url, "wss://", 6) != 0) {
+        snprintf(why, cap, "server URL \"%.200s\" must start with wss://", url);
+        return false;
+    }
+    uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+    ok = uri != NULL && g_uri_get_host(uri) != NULL &&
+         g_uri_get_host(uri)[0] != '\0';
+    if (!ok)
+        snprintf(why, cap, "server URL \"%.200s\" is not a valid URL", url);
+    if (uri != NULL)
+        g_uri_unref(uri);
+    return ok;
+}
+
+static char *default_device_name(void)
+{
+    const char *host = g_get_host_name();
+    char *name = g_strndup(host, strcspn(host, "."));
+
+    if (!proto_name_valid(name)) {
+        g_free(name);
+        name = g_strdup("device");
+    }
+    return name;
+}
+
+static void client_destroy(vid_client *c)
+{
+    if (c->thread != NULL) {
+        op *o = g_new0(op, 1);
+        o->kind = OP_STOP;
+        submit(c, o);
+        g_thread_join(c->thread);
+    }
+    if (c->loop != NULL)
+        g_main_loop_unref(c->loop);
+    if (c->ctx != NULL)
+        g_main_context_unref(c->ctx); /* frees ops never run */
+    if (c->app_source != NULL) {
+        g_source_destroy(c->app_source);
+        g_source_unref(c->app_source);
+    }
+    if (c->app_ctx != NULL)
+        g_main_context_unref(c->app_ctx);
+    g_queue_clear_full(&c->events, (GDestroyNotify) owned_event_free);
+    vid_policy_free(c->policy);
+    if (c->efd >= 0)
+        close(c->efd);
+    identity_free(c->id);
+    g_clear_object(&c->tls_db);
+    g_free(c->url);
+    g_free(c->device);
+    g_free(c->state_dir);
+    g_mutex_clear(&c->lock);
+    g_free(c);
+}
+
+VID_API int vid_client_new(vid_client **out, const vid_client_options *opts)
+{
+    vid_client *c;
+    char why[ERROR_SIZE];
+    int rc;
+
+    if (out == NULL)
+        return set_error(NULL, VID_EINVAL, "out is NULL");
+    *out = NULL;
+    if (opts == NULL)
+        return set_error(NULL, VID_EINVAL, "opts is NULL");
+    if (opts->version != VID_CLIENT_OPTIONS_VERSION)
+        return set_error(NULL, VID_EVERSION,
+                         "options version %u is not supported (use "
+                         "VID_CLIENT_OPTIONS_INIT)",
+                         opts->version);
+    if (opts->server_url == NULL)
+        return set_error(NULL, VID_EINVAL, "no server URL given");
+    if (!url_valid(opts->server_url, why, sizeof why))
+        return set_error(NULL, VID_EINVAL, "%s", why);
+    if (opts->device_name != NULL && !proto_name_valid(opts->device_name))
+        return set_error(NULL, VID_EINVAL,
+                         "device name \"%.80s\" is invalid: use 1-64 of "
+                         "A-Z a-z 0-9 . _ - (not starting with . or -)",
+                         opts->device_name);
+
+    c = g_new0(vid_client, 1);
+    g_mutex_init(&c->lock);
+    g_queue_init(&c->events);
+    c->efd = -1;
+    atomic_init(&c->next_id, 1);
+    atomic_init(&c->logged_in, false);
+    atomic_init(&c->dispatching, false);
+    c->url = g_strdup(opts->server_url);
+    c->device = opts->device_name != NULL ? g_strdup(opts->device_name)
+                                          : default_device_name();
+    c->state_dir = opts->state_dir != NULL
+                       ? g_strdup(opts->state_dir)
+                       : g_build_filename(g_get_user_state_dir(), "vid", NULL);
+    c->reconnect = opts->reconnect != 0;
+
+    if (opts->ca_file != NULL) {
+        GError *error = NULL;
+        c->tls_db = g_tls_file_database_new(opts->ca_file, &error);
+        if (c->tls_db == NULL) {
+            set_error(NULL, VID_ETLS, "cannot use CA file %s: %s",
+                      opts->ca_file, error->message);
+            g_error_free(error);
+            rc = VID_ETLS;
+            goto fail;
+        }
+    }
+    rc = identity_load_or_create(c->state_dir, &c->id, NULL, why, sizeof why);
+    if (rc != VID_OK) {
+        set_error(NULL, rc, "device identity: %s", why);
+        goto fail;
+    }
+    c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (c->efd < 0) {
+        rc = set_error(NULL, VID_EIO, "eventfd: %s", g_strerror(errno));
+        goto fail;
+    }
+    if (opts->main_context != NULL) {
+        c->app_ctx = g_main_context_ref(opts->main_context);
+        c->app_source = g_unix_fd_source_new(c->efd, G_IO_IN);
+        g_source_set_callback(c->app_source, G_SOURCE_FUNC(on_app_source), c,
+                              NULL);
+        g_source_attach(c->app_source, c->app_ctx);
+    }
+    c->ctx = g_main_context_new();
+    c->loop = g_main_loop_new(c->ctx, FALSE);
+    c->thread = g_thread_try_new("vid-client", worker_main, c, NULL);
+    if (c->thread == NULL) {
+        rc = set_error(NULL, VID_ENOMEM, "cannot start the worker thread");
+        goto fail;
+    }
+    *out = c;
+    return VID_OK;
+fail:
+    client_destroy(c);
+    return rc;
+}
+
+VID_API void vid_client_free(vid_client *c)
+{
+    if (c == NULL)
+        return;
+    client_destroy(c);
+}
+
+VID_API const char *vid_client_get_fingerprint(const vid_client *c)
+{
+    return c != NULL ? identity_fingerprint(c->id) : NULL;
+}
+
+VID_API const char *vid_client_get_device_name(const vid_client *c)
+{
+    return c != NULL ? c->device : NULL;
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+VID_API int vid_client_connect(vid_client *c)
+{
+    op *o;
+
+    if (c == NULL)
+        return VID_EINVAL;
+    o = g_new0(op, 1);
+    o->kind = OP_CONNECT;
+    submit(c, o);
+    return VID_OK;
+}
+
+VID_API int vid_client_login(vid_client *c, const char *user,
+                             const char *password, uint64_t *request_id)
+{
+    op *o;
+    size_t plen;
+
+    if (request_id != NULL)
+        *request_id = 0;
+    if (c == NULL)
+        return VID_EINVAL;
+    if (user == NULL || !proto_name_valid(user))
+        return set_error(c, VID_EINVAL,
+                         "user name is %s: use 1-64 of A-Z a-z 0-9 . _ - "
+                         "(not starting with . or -)",
+                         user == NULL ? "NULL" : "invalid");
+    if (password == NULL)
+        return set_error(c, VID_EINVAL, "password is NULL");
+    plen = strlen(password);
+    if (plen == 0 || plen > PROTO_MAX_PASSWORD)
+        return set_error(c, VID_EINVAL, "password must be 1-%d bytes",
+                         PROTO_MAX_PASSWORD);
+    if (!g_utf8_validate(password, (gssize) plen, NULL))
+        return set_error(c, VID_EINVAL, "password is not valid UTF-8");
+    if (atomic_load(&c->logged_in))
+        return set_error(c, VID_ESTATE, "already logged in");
+    o = g_new0(op, 1);
+    o->kind = OP_LOGIN;
+    o->id = next_id(c);
+    o->user = g_strdup(user);
+    o->password = g_strdup(password);
+    if (request_id != NULL)
+        *request_id = (uint64_t) o->id;
+    submit(c, o);
+    return VID_OK;
+}
+
+/* Validate @msg (stolen) as a request, serialize it and queue it. */
+static int send_request(vid_client *c, json_t *msg, op_kind kind,
+                        uint64_t *request_id)
+{
+    proto_error perr;
+    json_int_t id;
+    char *text;
+    op *o;
+
+    if (msg == NULL)
+        return set_error(c, VID_ENOMEM, "out of memory");
+    id = next_id(c);
+    json_object_set_new(msg, "id", json_integer(id));
+    if (!proto_validate(msg, PROTO_TO_SERVER, NULL, &perr)) {
+        json_decref(msg);
+        return set_error(c, VID_EINVAL, "%s", perr.message);
+    }
+    text = proto_dump(msg, NULL);
+    if (text == NULL) {
+        json_decref(msg);
+        return set_error(c, VID_EINVAL, "message larger than %d bytes",
+                         PROTO_MAX_FRAME);
+    }
+    if (!atomic_load(&c->logged_in)) {
+        free(text);
+        json_decref(msg);
+        return set_error(c, VID_ESTATE, "not logged in");
+    }
+    o = g_new0(op, 1);
+    o->kind = kind;
+    o->id = id;
+    o->text = g_strdup(text);
+    free(text);
+    if (kind == OP_SUBSCRIBE)
+        o->users = json_incref(json_object_get(msg, "users"));
+    json_decref(msg);
+    if (request_id != NULL)
+        *request_id = (uint64_t) id;
+    submit(c, o);
+    return VID_OK;
+}
+
+/* Add a string field; NULL @value is a caller error, bad UTF-8 too. */
+static int add_string(vid_client *c, json_t *msg, const char *key,
+                      const char *value)
+{
+    json_t *s;
+
+    if (value == NULL)
+        return set_error(c, VID_EINVAL, "%s is NULL", key);
+    s = json_string(value);
+    if (s == NULL)
+        return set_error(c, VID_EINVAL, "%s is not valid UTF-8", key);
+    json_object_set_new(msg, key, s);
+    return VID_OK;
+}
+
+static json_t *new_request(const char *type)
+{
+    return json_pack("{s:s}", "type", type);
+}
+
+VID_API int vid_client_subscribe_presence(vid_client *c,
+                                          const char *const *users,
+                                          size_t n_users, uint64_t *request_id)
+{
+    json_t *msg;
+    json_t *arr;
+
+    if (request_id != NULL)
+        *request_id = 0;
+    if (c == NULL)
+        return VID_EINVAL;
+    if (users == NULL || n_users == 0 || n_users > PROTO_MAX_SUBSCRIBE)
+        return set_error(c, VID_EINVAL, "users must be an array of 1-%d names",
+                         PROTO_MAX_SUBSCRIBE);
+    msg = new_request("presence.subscribe");
+    arr = json_array();
+    if (msg == NULL || arr == NULL) {
+        json_decref(msg);
+        json_decref(arr);
+        return set_error(c, VID_ENOMEM, "out of memory");
+    }
+    json_object_set_new(msg, "users", arr);
+    for (size_t i = 0; i < n_users; i++) {
+        if (users[i] == NULL || !proto_name_valid(users[i])) {
+            json_decref(msg);
+            return set_error(c, VID_EINVAL,
+                             "users[%zu] is %s: use 1-64 of A-Z a-z 0-9 . _ -",
+                             i, users[i] == NULL ? "NULL" : "not a valid name");
+        }
+        json_array_append_new(arr, json_string(users[i]));
+    }
+    return send_request(c, msg, OP_SUBSCRIBE, request_id);
+}
+
+/* Common start of call requests: a message of @type for @call_id. */
+static int call_request(vid_client *c, const char *type, const char *call_id,
+                        json_t **out)
+{
+    json_t *msg;
+    int rc;
+
+    *out = NULL;
+    msg = new_request(type);
+    if (msg == NULL)
+        return set_error(c, VID_ENOMEM, "out of memory");
+    rc = add_string(c, msg, "call", call_id);
+    if (rc != VID_OK) {
+        json_decref(msg);
+        return rc;
+    }
+    *out = msg;
+    return VID_OK;
+}
+
+VID_API int vid_client_call_invite(vid_client *c, const char *to,
+                                   const char *sdp, uint64_t *request_id)
+{
+    json_t *msg;
+    int rc;
+
+    if (request_id != NULL)
+        *request_id = 0;
+    if (c == NULL)
+        return VID_EINVAL;
+    msg = new_request("call.invite");
+    if (msg == NULL)
+        return set_error(c, VID_ENOMEM, "out of memory");
+    rc = add_string(c, msg, "to", to);
+    if (rc == VID_OK)
+        rc = add_string(c, msg, "sdp", sdp);
+    if (rc != VID_OK) {
+        json_decref(msg);
+        return rc;
+    }
+    return send_request(c, msg, OP_SEND, request_id);
+}
+
+VID_API int vid_client_call_ringing(vid_client *c, const char *call_id,
+                                    uint64_t *request_id)
+{
+    json_t *msg;
+    int rc;
+
+    if (request_id != NULL)
+        *request_id = 0;
+    if (c == NULL)
+        return VID_EINVAL;
+    rc = call_request(c, "call.ringing", call_id, &msg);
+    if (rc != VID_OK)
+        return rc;
+    return send_request(c, msg, OP_SEND, request_id);
+}
+
+VID_API int vid_client_call_accept(vid_client *c, const char *call_id,
+                                   const char *sdp, uint64_t *request_id)
+{
+    json_t *msg;
+    int rc;
+
+    if (request_id != NULL)
+        *request_id = 0;
+    if (c == NULL)
+        return VID_EINVAL;
+    rc = call_request(c, "call.accept", call_id, &msg);
+    if (rc != VID_OK)
+        return rc;
+    rc = add_string(c, msg, "sdp", sdp);
+    if (rc != VID_OK) {
+        json_decref(msg);
+        return rc;
+    }
+    return send_request(c, msg, OP_SEND, request_id);
+}
+
+VID_API int vid_client_call_reject(vid_client *c, const char *call_id,
+                                   const char *reason, uint64_t *request_id)
+{
+    json_t *msg;
+    int rc;
+
+    if (request_id != NULL)
+        *request_id = 0;
+    if (c == NULL)
+        return VID_EINVAL;
+    rc = call_request(c, "call.reject", call_id, &msg);
+    if (rc != VID_OK)
+        return rc;
+    rc = add_string(c, msg, "reason", reason);
+    if (rc != VID_OK) {
+        json_decref(msg);
+        return rc;
+    }
+    return send_request(c, msg, OP_SEND, request_id);
+}
+
+VID_API int vid_client_call_candidate(vid_client *c, const char *call_id,
+                                      const char *candidate, const char *mid,
+                                      int mline_index, uint64_t *request_id)
+{
+    json_t *msg;
+    int rc;
+
+    if (request_id != NULL)
+        *request_id = 0;
+    if (c == NULL)
+        return VID_EINVAL;
+    if (mline_index < -1 || mline_index > 255)
+        return set_error(c, VID_EINVAL, "mline_index must be -1 or 0-255");
+    rc = call_request(c, "call.candidate", call_id, &msg);
+    if (rc == VID_OK)
+        rc = add_string(c, msg, "candidate", candidate);
+    if (rc == VID_OK && mid != NULL)
+        rc = add_string(c, msg, "mid", mid);
+    if (rc != VID_OK) {
+        json_decref(msg);
+        return rc;
+    }
+    if (mline_index >= 0)
+        json_object_set_new(msg, "mline_index", json_integer(mline_index));
+    return send_request(c, msg, OP_SEND, request_id);
+}
+
+VID_API int vid_client_call_hangup(vid_client *c, const char *call_id,
+                                   const char *reason, uint64_t *request_id)
+{
+    json_t *msg;
+    int rc;
+
+    if (request_id != NULL)
+        *request_id = 0;
+    if (c == NULL)
+        return VID_EINVAL;
+    rc = call_request(c, "call.hangup", call_id, &msg);
+    if (rc == VID_OK && reason != NULL)
+        rc = add_string(c, msg, "reason", reason);
+    if (rc != VID_OK) {
+        if (msg != NULL)
+            json_decref(msg);
+        return rc;
+    }
+    return send_request(c, msg, OP_SEND, request_id);
+}
