@@ -63,6 +63,7 @@ typedef struct {
     const char *user;
     const char *peer;
     uint64_t subscribe_id;
+    int logged_in_once;
     int exit_code;
 } app;
 
@@ -105,6 +106,7 @@ static void on_event(vid_client *c, const vid_event *ev, void *data)
     switch (ev->type) {
     case VID_EVENT_LOGGED_IN: {
         const char *peers[] = {a->peer};
+        a->logged_in_once = 1;
         print_logged_in(a, c, ev);
         if (vid_client_subscribe_presence(c, peers, 1, &a->subscribe_id) !=
             VID_OK) {
@@ -125,7 +127,9 @@ static void on_event(vid_client *c, const vid_event *ev, void *data)
         finish(a, EXIT_AUTH);
         break;
     case VID_EVENT_DISCONNECTED:
-        if (ev->will_reconnect) {
+        /* Before the first login, a failure is a set-up problem: report
+         * it instead of retrying until the timeout. */
+        if (ev->will_reconnect && a->logged_in_once) {
             fprintf(stderr, "vidcall: %s; reconnecting in %.1f s\n",
                     ev->message, ev->reconnect_delay_ms / 1000.0);
             break;
