@@ -530,8 +530,6 @@ static gboolean op_run(gpointer data)
         sig_client_subscribe(c->sc, o->users, o->text, o->id);
         break;
     case OP_STOP:
-        sig_client_free(c->sc);
-        c->sc = NULL;
         g_main_loop_quit(c->loop);
         break;
     }
@@ -544,11 +542,17 @@ static void submit(vid_client *c, op *o)
     g_main_context_invoke_full(c->ctx, G_PRIORITY_DEFAULT, op_run, o, op_free);
 }
 
+static gboolean keep_waking(gpointer data)
+{
+    return G_SOURCE_CONTINUE;
+}
+
 static gpointer worker_main(gpointer data)
 {
     vid_client *c = data;
     sig_config cfg = {0};
     gint64 deadline;
+    GSource *wake;
 
     g_main_context_push_thread_default(c->ctx);
     cfg.url = c->url;
@@ -560,7 +564,21 @@ static gpointer worker_main(gpointer data)
     c->sc = sig_client_new(&cfg, on_sig_event, next_id, c);
     g_main_loop_run(c->loop);
 
-    /* Let libsoup finish the close handshake and release its sources. */
+    /* Close politely: wait (at most 1 s) for the server's close frame so
+     * that libsoup releases the connection, then free. */
+    sig_client_begin_close(c->sc);
+    wake = g_timeout_source_new(20);
+    g_source_set_callback(wake, keep_waking, NULL, NULL);
+    g_source_attach(wake, c->ctx);
+    deadline = g_get_monotonic_time() + 1000 * 1000;
+    while (!sig_client_is_closed(c->sc) && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(c->ctx, TRUE);
+    g_source_destroy(wake);
+    g_source_unref(wake);
+    sig_client_free(c->sc);
+    c->sc = NULL;
+
+    /* Let libsoup release what it still holds. */
     deadline = g_get_monotonic_time() + 200 * 1000;
     while (g_main_context_pending(c->ctx) && g_get_monotonic_time() < deadline)
         g_main_context_iteration(c->ctx, FALSE);

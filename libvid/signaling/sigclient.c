@@ -37,6 +37,7 @@ struct sig_client {
     void *ud;
 
     conn_state state;
+    bool stopping; /* sig_client_begin_close() was called */
     SoupWebsocketConnection *ws;
     GCancellable *cancel;
     SoupMessage *connect_msg; /* the handshake in flight (borrowed) */
@@ -443,6 +444,11 @@ static void on_ws_closed(SoupWebsocketConnection *ws, gpointer data)
 {
     sig_client *sc = data;
     gushort close_code = soup_websocket_connection_get_close_code(ws);
+
+    if (sc->stopping) {
+        release_ws(sc);
+        return;
+    }
     const char *close_data = soup_websocket_connection_get_close_data(ws);
     char text[300];
     int code;
@@ -506,7 +512,11 @@ static void on_connected(GObject *source, GAsyncResult *res, gpointer data)
         /* Either sig_client_free() (sc may be gone: touch nothing) or
          * our connect timeout, which says so in the message's data. */
         sc = g_object_get_data(G_OBJECT(msg), "vid-sig-client");
-        if (sc != NULL) {
+        if (sc != NULL && sc->stopping) {
+            g_object_set_data(G_OBJECT(msg), "vid-sig-client", NULL);
+            sc->connect_msg = NULL;
+            g_clear_object(&sc->cancel);
+        } else if (sc != NULL) {
             g_object_set_data(G_OBJECT(msg), "vid-sig-client", NULL);
             sc->connect_msg = NULL;
             snprintf(text, sizeof text, "connecting to %s timed out", sc->url);
@@ -672,6 +682,28 @@ void sig_client_free(sig_client *sc)
     g_hash_table_unref(sc->internal_ids);
     g_main_context_unref(sc->ctx);
     g_free(sc);
+}
+
+void sig_client_begin_close(sig_client *sc)
+{
+    sc->stopping = true;
+    drop_source(&sc->retry_source);
+    drop_source(&sc->timeout_source);
+    if (sc->cancel != NULL)
+        g_cancellable_cancel(sc->cancel);
+    if (sc->ws != NULL) {
+        if (soup_websocket_connection_get_state(sc->ws) ==
+            SOUP_WEBSOCKET_STATE_OPEN)
+            soup_websocket_connection_close(sc->ws, CLOSE_NORMAL, NULL);
+        else if (soup_websocket_connection_get_state(sc->ws) ==
+                 SOUP_WEBSOCKET_STATE_CLOSED)
+            release_ws(sc);
+    }
+}
+
+bool sig_client_is_closed(const sig_client *sc)
+{
+    return sc->ws == NULL && sc->connect_msg == NULL;
 }
 
 void sig_client_connect(sig_client *sc)

@@ -73,6 +73,12 @@ sig_client *sig_client_new(const sig_config *cfg, sig_event_fn fn,
  * No event is emitted. NULL is a no-op. */
 void sig_client_free(sig_client *sc);
 
+/* Start a polite shutdown: cancel a connection attempt and timers, send
+ * a close frame (1000). No more events are emitted. Iterate the context
+ * until sig_client_is_closed() (or a deadline), then sig_client_free(). */
+void sig_client_begin_close(sig_client *sc);
+bool sig_client_is_closed(const sig_client *sc);
+
 /* Open the connection if it is not open or opening. */
 void sig_client_connect(sig_client *sc);
 
