@@ -62,7 +62,8 @@ static void set_err(dtls_session *s, const char *what)
 }
 
 int dtls_session_new(dtls_session **out, X509 *cert, EVP_PKEY *key, bool client,
-                     size_t mtu, dtls_send_fn send, void *ud)
+                     size_t mtu, const char *srtp_profiles, dtls_send_fn send,
+                     void *ud)
 {
     if (out == NULL || cert == NULL || key == NULL || send == NULL || mtu < 256)
         return TRANSPORT_EINVAL;
@@ -93,8 +94,13 @@ int dtls_session_new(dtls_session **out, X509 *cert, EVP_PKEY *key, bool client,
         goto done;
     /* Note: returns 0 on success. */
     if (SSL_CTX_set_tlsext_use_srtp(
-            s->ctx, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80") != 0)
+            s->ctx, srtp_profiles != NULL
+                        ? srtp_profiles
+                        : "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80") !=
+        0) {
+        rc = TRANSPORT_EINVAL;
         goto done;
+    }
     SSL_CTX_set_verify(s->ctx,
                        SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                        verify_accept);

@@ -83,7 +83,8 @@ typedef void (*dtls_send_fn)(const uint8_t *buf, size_t len, void *ud);
 /** @return 0, TRANSPORT_EINVAL, TRANSPORT_EFAIL. Takes its own
  *  references to @cert and @key. @mtu bounds each sent datagram. */
 int dtls_session_new(dtls_session **out, X509 *cert, EVP_PKEY *key, bool client,
-                     size_t mtu, dtls_send_fn send, void *ud);
+                     size_t mtu, const char *srtp_profiles, dtls_send_fn send,
+                     void *ud);
 void dtls_session_free(dtls_session *s);
 
 /** The client sends its ClientHello; a server does nothing. */

@@ -481,6 +481,7 @@ int transport_new(transport **out, const transport_config *cfg)
     t->cb = *cfg;
     t->cb.policy = NULL;
     t->cb.local_addresses = NULL;
+    t->cb.srtp_profiles = NULL;
     t->stats.dtls_connected_us = -1;
     g_queue_init(&t->delayed);
     if (cfg->local_addresses != NULL)
@@ -493,7 +494,8 @@ int transport_new(transport **out, const transport_config *cfg)
     if (rc != 0)
         goto done;
     rc = dtls_session_new(&t->dtls, t->cert, t->key, cfg->dtls_client,
-                          cfg->dtls_mtu ? cfg->dtls_mtu : 1200, dtls_send, t);
+                          cfg->dtls_mtu ? cfg->dtls_mtu : 1200,
+                          cfg->srtp_profiles, dtls_send, t);
     if (rc != 0)
         goto done;
     ice_callbacks icb = {

@@ -146,6 +146,9 @@ typedef struct {
     /** NULL-terminated IP literals to gather host candidates on (copied),
      *  or NULL for every non-loopback interface (libnice's default). */
     const char *const *local_addresses;
+    /** OpenSSL use_srtp list; NULL means
+     *  "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80" (GCM preferred). */
+    const char *srtp_profiles;
     /** Bound on each DTLS datagram; 0 means 1200. */
     size_t dtls_mtu;
     /** Trickle: @candidate is an SDP attribute value "candidate:..." or

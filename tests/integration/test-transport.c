@@ -38,12 +38,16 @@ typedef struct {
     uint8_t last[1500];
     size_t last_len;
     GPtrArray *tapped; /* GBytes of sent protected RTP */
+    GPtrArray *cands;  /* every candidate we emitted */
+    unsigned pair_events;
+    GArray *seqs; /* RTP sequence numbers in arrival order */
 } peer;
 
 struct fixture {
     GMainContext *ctx;
     peer a, b;
     GSubprocess *coturn;
+    const char *profiles_a, *profiles_b; /* srtp_profiles for the peers */
     char turn_secret[33];
     unsigned turn_port;
 };
@@ -116,6 +120,7 @@ static void on_candidate(transport *t, const char *cand, void *ud)
     }
     g_assert_true(g_str_has_prefix(cand, "candidate:"));
     p->n_cands++;
+    g_ptr_array_add(p->cands, g_strdup(cand));
     if (p->forward && o->t != NULL) {
         int rc = transport_add_remote_candidate(o->t, cand);
         g_assert_true(rc == 0 || rc == -3 /* ESTATE once failed */);
@@ -134,10 +139,13 @@ static void on_packet(transport *t, bool is_rtcp, uint8_t *buf, size_t len,
 {
     peer *p = ud;
     (void) t;
-    if (is_rtcp)
+    if (is_rtcp) {
         p->rtcp_in++;
-    else
+    } else {
         p->rtp_in++;
+        uint16_t seq = (uint16_t) ((buf[2] << 8) | buf[3]);
+        g_array_append_val(p->seqs, seq);
+    }
     g_assert_cmpuint(len, <=, sizeof p->last);
     memcpy(p->last, buf, len);
     p->last_len = len;
@@ -151,6 +159,14 @@ static void tap(const uint8_t *buf, size_t len, void *ud)
         g_ptr_array_add(p->tapped, g_bytes_new(buf, len));
 }
 
+static void on_event(transport *t, transport_event ev, void *ud)
+{
+    peer *p = ud;
+    (void) t;
+    if (ev == TRANSPORT_EVENT_SELECTED_PAIR)
+        p->pair_events++;
+}
+
 static const char *const loopback[] = {"127.0.0.1", NULL};
 
 static void peer_new(fixture *f, peer *p, peer *other, bool controlling,
@@ -160,6 +176,8 @@ static void peer_new(fixture *f, peer *p, peer *other, bool controlling,
     p->other = (struct peer *) other;
     p->forward = true;
     p->tapped = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
+    p->cands = g_ptr_array_new_with_free_func(g_free);
+    p->seqs = g_array_new(FALSE, FALSE, sizeof(uint16_t));
     make_cert(&p->cert, &p->key);
     transport_config cfg = TRANSPORT_CONFIG_INIT;
     cfg.context = f->ctx;
@@ -172,6 +190,8 @@ static void peer_new(fixture *f, peer *p, peer *other, bool controlling,
     cfg.on_candidate = on_candidate;
     cfg.on_state = on_state;
     cfg.on_packet = on_packet;
+    cfg.on_event = on_event;
+    cfg.srtp_profiles = p == &f->a ? f->profiles_a : f->profiles_b;
     cfg.user_data = p;
     g_assert_cmpint(transport_new(&p->t, &cfg), ==, 0);
     g_assert_cmpint(transport_get_local_fingerprint(p->t, p->fp, sizeof p->fp),
@@ -191,6 +211,11 @@ static void peer_clear(peer *p)
         EVP_PKEY_free(p->key);
     if (p->tapped)
         g_ptr_array_unref(p->tapped);
+    if (p->cands)
+        g_ptr_array_unref(p->cands);
+    if (p->seqs)
+        g_array_unref(p->seqs);
+    memset(p, 0, sizeof *p);
 }
 
 static void fixture_setup(fixture *f, gconstpointer data)
@@ -588,6 +613,167 @@ static void test_ice_tcp_only(fixture *f, gconstpointer data)
     g_assert_cmpmem(f->a.last, f->a.last_len, pkt, n);
 }
 
+static void test_srtp_cm_sha1_80(fixture *f, gconstpointer data)
+{
+    (void) data;
+    /* The DTLS client offers only AES_CM_128_HMAC_SHA1_80. */
+    f->profiles_b = "SRTP_AES128_CM_SHA1_80";
+    pair_new(f, NULL, NULL, NULL, NULL, NULL, NULL);
+    connect_pair(f);
+    transport_stats sa, sb;
+    transport_get_stats(f->a.t, &sa);
+    transport_get_stats(f->b.t, &sb);
+    g_assert_cmpstr(sa.srtp_profile, ==, "AES_CM_128_HMAC_SHA1_80");
+    g_assert_cmpstr(sb.srtp_profile, ==, "AES_CM_128_HMAC_SHA1_80");
+    uint8_t pkt[64];
+    size_t n = make_rtp(pkt, 9, 0x88888888, "cm-sha1-80");
+    g_assert_cmpint(transport_send(f->a.t, pkt, n), ==, 0);
+    g_assert_cmpint(transport_send(f->b.t, pkt, n), ==, 0);
+    want_a = want_b = 1;
+    g_assert_true(wait_for(f, got_wanted, WAIT_US));
+    g_assert_cmpmem(f->b.last, f->b.last_len, pkt, n);
+    GBytes *w = g_ptr_array_index(f->a.tapped, 0);
+    g_assert_cmpuint(g_bytes_get_size(w), ==, n + 10); /* 80-bit tag */
+}
+
+static unsigned impair_expect;
+static gboolean b_got_expected(fixture *f)
+{
+    return f->b.rtp_in >= impair_expect;
+}
+
+static void test_impairment(fixture *f, gconstpointer data)
+{
+    (void) data;
+    pair_new(f, NULL, NULL, NULL, NULL, NULL, NULL);
+    connect_pair(f);
+    transport_impairment imp = {.seed = 7,
+                                .drop_pct = 25,
+                                .delay_ms = 0,
+                                .reorder_pct = 20,
+                                .reorder_ms = 60};
+    g_assert_cmpint(transport_set_impairment(f->a.t, &imp), ==, 0);
+    uint8_t pkt[64];
+    unsigned dropped = 0;
+    for (unsigned i = 0; i < 200; i++) {
+        size_t n = make_rtp(pkt, (uint16_t) i, 0x99999999, "impaired");
+        int rc = transport_send(f->a.t, pkt, n);
+        g_assert_true(rc == 0 || rc == TRANSPORT_EDROPPED);
+        dropped += rc == TRANSPORT_EDROPPED;
+        /* Paced (~2 ms) so a late packet stays inside the 128-packet
+         * SRTP replay window. */
+        pump(f, 2000);
+    }
+    transport_stats sa;
+    transport_get_stats(f->a.t, &sa);
+    g_assert_cmpuint(sa.impair_dropped, ==, dropped);
+    g_assert_cmpuint(dropped, >, 20);
+    g_assert_cmpuint(dropped, <, 90);
+    g_assert_cmpuint(sa.impair_delayed, >, 0);
+    impair_expect = 200 - dropped;
+    g_assert_true(wait_for(f, b_got_expected, WAIT_US));
+    pump(f, 200 * 1000);
+    g_assert_cmpuint(f->b.rtp_in, ==, 200 - dropped);
+    transport_stats sb;
+    transport_get_stats(f->b.t, &sb);
+    g_assert_cmpuint(sb.replays, ==, 0);
+    unsigned inversions = 0;
+    for (guint i = 1; i < f->b.seqs->len; i++)
+        inversions += g_array_index(f->b.seqs, uint16_t, i) <
+                      g_array_index(f->b.seqs, uint16_t, i - 1);
+    g_assert_cmpuint(inversions, >, 0);
+    g_test_message("impairment: %u dropped, %u delayed, %u inversions", dropped,
+                   (unsigned) sa.impair_delayed, inversions);
+
+    /* The same seed gives the same fates. */
+    g_assert_cmpint(transport_set_impairment(f->b.t, &imp), ==, 0);
+    unsigned dropped_b = 0;
+    for (unsigned i = 0; i < 200; i++) {
+        size_t n = make_rtp(pkt, (uint16_t) i, 0x12121212, "impaired");
+        dropped_b += transport_send(f->b.t, pkt, n) == TRANSPORT_EDROPPED;
+    }
+    g_assert_cmpuint(dropped_b, ==, dropped);
+    g_assert_cmpint(transport_set_impairment(f->b.t, NULL), ==, 0);
+    g_assert_cmpint(transport_set_impairment(f->a.t, NULL), ==, 0);
+}
+
+static unsigned pair_events_a, pair_events_b;
+static gboolean pairs_reselected(fixture *f)
+{
+    return f->a.pair_events > pair_events_a && f->b.pair_events > pair_events_b;
+}
+
+static void test_ice_restart(fixture *f, gconstpointer data)
+{
+    (void) data;
+    pair_new(f, NULL, NULL, NULL, NULL, NULL, NULL);
+    connect_pair(f);
+    char u1[64], p1[64], u2[64], p2[64];
+    g_assert_cmpint(
+        transport_get_local_credentials(f->a.t, u1, sizeof u1, p1, sizeof p1),
+        ==, 0);
+    pair_events_a = f->a.pair_events;
+    pair_events_b = f->b.pair_events;
+    /* Both sides restart (offer and answer carry new credentials); the
+     * candidates are signalled again. */
+    f->a.forward = f->b.forward = false;
+    g_ptr_array_set_size(f->a.cands, 0);
+    g_ptr_array_set_size(f->b.cands, 0);
+    g_assert_cmpint(transport_restart_ice(f->a.t), ==, 0);
+    g_assert_cmpint(transport_restart_ice(f->b.t), ==, 0);
+    g_assert_cmpuint(f->a.cands->len, >, 0);
+    g_assert_cmpuint(f->b.cands->len, >, 0);
+    g_assert_cmpint(
+        transport_get_local_credentials(f->a.t, u2, sizeof u2, p2, sizeof p2),
+        ==, 0);
+    g_assert_cmpstr(u1, !=, u2);
+    g_assert_cmpint(transport_set_remote_credentials(f->b.t, u2, p2), ==, 0);
+    g_assert_cmpint(
+        transport_get_local_credentials(f->b.t, u2, sizeof u2, p2, sizeof p2),
+        ==, 0);
+    g_assert_cmpint(transport_set_remote_credentials(f->a.t, u2, p2), ==, 0);
+    for (guint i = 0; i < f->a.cands->len; i++)
+        g_assert_cmpint(transport_add_remote_candidate(
+                            f->b.t, g_ptr_array_index(f->a.cands, i)),
+                        ==, 0);
+    for (guint i = 0; i < f->b.cands->len; i++)
+        g_assert_cmpint(transport_add_remote_candidate(
+                            f->a.t, g_ptr_array_index(f->b.cands, i)),
+                        ==, 0);
+    g_assert_cmpint(transport_remote_candidates_done(f->a.t), ==, 0);
+    g_assert_cmpint(transport_remote_candidates_done(f->b.t), ==, 0);
+    g_assert_true(wait_for(f, pairs_reselected, WAIT_US));
+    g_assert_cmpint(f->a.state, ==, TRANSPORT_STATE_SECURE);
+    g_assert_cmpint(f->b.state, ==, TRANSPORT_STATE_SECURE);
+    /* DTLS/SRTP carried over: media still flows both ways. */
+    uint8_t pkt[64];
+    size_t n = make_rtp(pkt, 100, 0xabababab, "after restart");
+    g_assert_cmpint(transport_send(f->a.t, pkt, n), ==, 0);
+    g_assert_cmpint(transport_send(f->b.t, pkt, n), ==, 0);
+    want_a = want_b = 1;
+    g_assert_true(wait_for(f, got_wanted, WAIT_US));
+    g_assert_cmpmem(f->a.last, f->a.last_len, pkt, n);
+}
+
+static void test_consent_lost(fixture *f, gconstpointer data)
+{
+    (void) data;
+    pair_new(f, NULL, NULL, NULL, NULL, NULL, NULL);
+    connect_pair(f);
+    /* B vanishes without a goodbye: A's consent checks go unanswered. */
+    transport_free(f->b.t);
+    f->b.t = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_true(wait_for(f, a_terminal, 120 * G_USEC_PER_SEC));
+    g_test_message("consent lost after %.1f s",
+                   (g_get_monotonic_time() - t0) / 1e6);
+    g_assert_cmpint(transport_get_failure(f->a.t), ==,
+                    TRANSPORT_FAIL_ICE_CONSENT_LOST);
+    uint8_t pkt[64];
+    size_t n = make_rtp(pkt, 1, 1, "x");
+    g_assert_cmpint(transport_send(f->a.t, pkt, n), ==, TRANSPORT_ESTATE);
+}
+
 /* ---------------------------------------------------------------------- */
 /* coturn */
 
@@ -844,6 +1030,9 @@ int main(int argc, char **argv)
     ADD("/transport/wrong-registered-fingerprint",
         test_wrong_registered_fingerprint, NULL);
     ADD("/transport/replay", test_replay, NULL);
+    ADD("/transport/srtp-cm-sha1-80", test_srtp_cm_sha1_80, NULL);
+    ADD("/transport/impairment", test_impairment, NULL);
+    ADD("/transport/ice-restart", test_ice_restart, NULL);
     ADD("/transport/ice-no-candidates", test_ice_no_candidates, NULL);
     ADD("/transport/ice-checks-failed", test_ice_checks_failed, NULL);
     ADD("/transport/ice-tcp-only", test_ice_tcp_only, NULL);
@@ -851,5 +1040,6 @@ int main(int argc, char **argv)
     ADD("/transport/relay-coturn-tcp", test_relay_coturn, "tcp");
     ADD("/transport/turn-refused", test_turn_refused, NULL);
     ADD("/transport/turn-unreachable", test_turn_unreachable, NULL);
+    ADD("/transport/consent-lost", test_consent_lost, NULL);
     return g_test_run();
 }

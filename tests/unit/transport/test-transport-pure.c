@@ -1,0 +1,281 @@
+/*
+ * test-transport-pure.c — the transport layer's pure helpers: RFC 7983
+ * classification, seeded impairment, fingerprint text, ICE server URLs and
+ * DTLS record packing. No network.
+ */
+#include <string.h>
+
+#include <glib.h>
+
+#include "transport-private.h"
+
+static void test_demux(void)
+{
+    uint8_t b[32] = {0};
+    g_assert_cmpint(transport_demux_classify(NULL, 0), ==,
+                    TRANSPORT_DGRAM_DROP);
+    g_assert_cmpint(transport_demux_classify(b, 0), ==, TRANSPORT_DGRAM_DROP);
+    /* STUN 0..3, needs a 20-byte header */
+    for (int v = 0; v <= 3; v++) {
+        b[0] = (uint8_t) v;
+        g_assert_cmpint(transport_demux_classify(b, 20), ==,
+                        TRANSPORT_DGRAM_STUN);
+        g_assert_cmpint(transport_demux_classify(b, 19), ==,
+                        TRANSPORT_DGRAM_DROP);
+    }
+    /* DTLS 20..63 */
+    b[0] = 20;
+    g_assert_cmpint(transport_demux_classify(b, 13), ==, TRANSPORT_DGRAM_DTLS);
+    g_assert_cmpint(transport_demux_classify(b, 12), ==, TRANSPORT_DGRAM_DROP);
+    b[0] = 63;
+    g_assert_cmpint(transport_demux_classify(b, 13), ==, TRANSPORT_DGRAM_DTLS);
+    /* gaps: ZRTP 16..19, TURN channels 64..79, 4..15, 80..127, 192..255 */
+    const int drops[] = {4, 15, 16, 19, 64, 79, 80, 127, 192, 255};
+    for (size_t i = 0; i < G_N_ELEMENTS(drops); i++) {
+        b[0] = (uint8_t) drops[i];
+        g_assert_cmpint(transport_demux_classify(b, 32), ==,
+                        TRANSPORT_DGRAM_DROP);
+    }
+    /* RTP 128..191 with PT not in 64..95 (second byte 192..223 is RTCP) */
+    b[0] = 0x80;
+    b[1] = 96;
+    g_assert_cmpint(transport_demux_classify(b, 12), ==, TRANSPORT_DGRAM_RTP);
+    g_assert_cmpint(transport_demux_classify(b, 11), ==, TRANSPORT_DGRAM_DROP);
+    b[1] = 0x80 | 96; /* marker set */
+    g_assert_cmpint(transport_demux_classify(b, 12), ==, TRANSPORT_DGRAM_RTP);
+    b[0] = 191;
+    b[1] = 200; /* SR */
+    g_assert_cmpint(transport_demux_classify(b, 8), ==, TRANSPORT_DGRAM_RTCP);
+    g_assert_cmpint(transport_demux_classify(b, 7), ==, TRANSPORT_DGRAM_DROP);
+    b[1] = 192;
+    g_assert_cmpint(transport_demux_classify(b, 8), ==, TRANSPORT_DGRAM_RTCP);
+    b[1] = 223;
+    g_assert_cmpint(transport_demux_classify(b, 8), ==, TRANSPORT_DGRAM_RTCP);
+    b[1] = 224;
+    g_assert_cmpint(transport_demux_classify(b, 12), ==, TRANSPORT_DGRAM_RTP);
+    g_assert_cmpint(transport_demux_classify(b, 1), ==, TRANSPORT_DGRAM_DROP);
+}
+
+static void run_impair(uint64_t seed, unsigned *out, size_t n)
+{
+    impair_state st;
+    transport_impairment cfg = {.seed = seed,
+                                .drop_pct = 20,
+                                .delay_ms = 5,
+                                .reorder_pct = 10,
+                                .reorder_ms = 30};
+    g_assert_cmpint(impair_configure(&st, &cfg), ==, 0);
+    for (size_t i = 0; i < n; i++) {
+        unsigned d;
+        out[i] = impair_next(&st, &d) ? G_MAXUINT : d;
+    }
+}
+
+static void test_impair(void)
+{
+    unsigned a[2000], b[2000], c[2000];
+    run_impair(42, a, G_N_ELEMENTS(a));
+    run_impair(42, b, G_N_ELEMENTS(b));
+    run_impair(43, c, G_N_ELEMENTS(c));
+    g_assert_cmpmem(a, sizeof a, b, sizeof b); /* same seed, same fates */
+    g_assert_true(memcmp(a, c, sizeof a) != 0);
+    unsigned drops = 0, late = 0, plain = 0;
+    for (size_t i = 0; i < G_N_ELEMENTS(a); i++) {
+        if (a[i] == G_MAXUINT)
+            drops++;
+        else if (a[i] == 35)
+            late++;
+        else if (a[i] == 5)
+            plain++;
+        else
+            g_assert_not_reached();
+    }
+    /* 20 % and 8 % (10 % of the 80 % kept), loosely. */
+    g_assert_cmpuint(drops, >, 300);
+    g_assert_cmpuint(drops, <, 500);
+    g_assert_cmpuint(late, >, 90);
+    g_assert_cmpuint(late, <, 250);
+    g_assert_cmpuint(drops + late + plain, ==, 2000);
+
+    impair_state st;
+    unsigned d = 99;
+    g_assert_cmpint(impair_configure(&st, NULL), ==, 0);
+    g_assert_false(impair_next(&st, &d));
+    g_assert_cmpuint(d, ==, 0);
+    transport_impairment bad = {.drop_pct = 101};
+    g_assert_cmpint(impair_configure(&st, &bad), ==, TRANSPORT_EINVAL);
+    bad = (transport_impairment){.delay_ms = 10001};
+    g_assert_cmpint(impair_configure(&st, &bad), ==, TRANSPORT_EINVAL);
+    /* seed 0 still works (the generator must not stick at zero) */
+    transport_impairment z = {.seed = 0, .drop_pct = 50};
+    g_assert_cmpint(impair_configure(&st, &z), ==, 0);
+    unsigned dropped = 0;
+    for (int i = 0; i < 1000; i++)
+        dropped += impair_next(&st, &d);
+    g_assert_cmpuint(dropped, >, 350);
+    g_assert_cmpuint(dropped, <, 650);
+}
+
+static void test_fingerprint(void)
+{
+    const char *good = "sha-256 "
+                       "ab:cd:ef:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+                       "ab:cd:ef:01:23:45:67:89:AB:CD:EF:01:23:45:67:89";
+    char out[TRANSPORT_FP_LEN];
+    g_assert_cmpint(transport_fp_normalize(good, out, sizeof out), ==, 0);
+    g_assert_cmpstr(out, ==,
+                    "sha-256 "
+                    "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+                    "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89");
+    char upper[128];
+    g_strlcpy(upper, good, sizeof upper);
+    memcpy(upper, "SHA-256", 7);
+    g_assert_cmpint(transport_fp_normalize(upper, out, sizeof out), ==, 0);
+    g_assert_cmpint(transport_fp_normalize(good, out, 50), ==,
+                    TRANSPORT_ENOSPACE);
+    const char *bad[] = {
+        NULL,
+        "",
+        "sha-1 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01",
+        "sha-256",
+        "sha-256 AB:CD",
+        "sha-256 "
+        "ab:cd:ef:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+        "ab:cd:ef:01:23:45:67:89:AB:CD:EF:01:23:45:67:8g",
+        "sha-256 "
+        "ab-cd:ef:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+        "ab:cd:ef:01:23:45:67:89:AB:CD:EF:01:23:45:67:89",
+        "sha-256 "
+        "ab:cd:ef:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+        "ab:cd:ef:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:00",
+        "sha-256x"
+        "ab:cd:ef:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+        "ab:cd:ef:01:23:45:67:89:AB:CD:EF:01:23:45:67:89",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+        g_assert_cmpint(transport_fp_normalize(bad[i], out, sizeof out), ==,
+                        TRANSPORT_EINVAL);
+}
+
+static void test_urls(void)
+{
+    bool turn, tls, tcp;
+    char host[64];
+    unsigned port;
+    g_assert_cmpint(transport_parse_ice_url("stun:127.0.0.1:3478", &turn, &tls,
+                                            &tcp, host, sizeof host, &port),
+                    ==, 0);
+    g_assert_false(turn);
+    g_assert_cmpstr(host, ==, "127.0.0.1");
+    g_assert_cmpuint(port, ==, 3478);
+    g_assert_cmpint(transport_parse_ice_url("turn:relay.example?transport=tcp",
+                                            &turn, &tls, &tcp, host,
+                                            sizeof host, &port),
+                    ==, 0);
+    g_assert_true(turn && tcp && !tls);
+    g_assert_cmpstr(host, ==, "relay.example");
+    g_assert_cmpuint(port, ==, 3478);
+    g_assert_cmpint(transport_parse_ice_url("turns:[::1]:443?transport=tcp",
+                                            &turn, &tls, &tcp, host,
+                                            sizeof host, &port),
+                    ==, 0);
+    g_assert_true(turn && tcp && tls);
+    g_assert_cmpstr(host, ==, "::1");
+    g_assert_cmpuint(port, ==, 443);
+    g_assert_cmpint(transport_parse_ice_url("turns:h", &turn, &tls, &tcp, host,
+                                            sizeof host, &port),
+                    ==, 0);
+    g_assert_cmpuint(port, ==, 5349);
+    const char *bad[] = {
+        "http://x",
+        "stun:",
+        "stun:h:0",
+        "stun:h:65536",
+        "stun:h:12a",
+        "stun:h?transport=udp",
+        "turn:h?transport=sctp",
+        "turns:h?transport=udp",
+        "turn:[::1",
+        "turn:[::1]x",
+        "turn::3478",
+        "turn:h:123456",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+        g_assert_cmpint(transport_parse_ice_url(bad[i], &turn, &tls, &tcp, host,
+                                                sizeof host, &port),
+                        ==, TRANSPORT_EINVAL);
+    g_assert_cmpint(transport_parse_ice_url("stun:averyveryverylonghostname",
+                                            &turn, &tls, &tcp, host, 8, &port),
+                    ==, TRANSPORT_EINVAL);
+}
+
+typedef struct {
+    size_t lens[16];
+    size_t n;
+} sent_log;
+
+static void log_send(const uint8_t *buf, size_t len, void *ud)
+{
+    sent_log *l = ud;
+    (void) buf;
+    g_assert_cmpuint(l->n, <, G_N_ELEMENTS(l->lens));
+    l->lens[l->n++] = len;
+}
+
+static size_t put_record(uint8_t *p, size_t body)
+{
+    memset(p, 0, 13);
+    p[0] = 22;
+    p[11] = (uint8_t) (body >> 8);
+    p[12] = (uint8_t) body;
+    return 13 + body;
+}
+
+static void test_pack(void)
+{
+    uint8_t buf[4000] = {0};
+    size_t off = 0;
+    off += put_record(buf + off, 500);  /* 513 */
+    off += put_record(buf + off, 500);  /* 513 -> 1026 */
+    off += put_record(buf + off, 300);  /* 313: would exceed 1200 */
+    off += put_record(buf + off, 1500); /* bigger than the MTU: alone */
+    off += put_record(buf + off, 10);
+    sent_log l = {0};
+    g_assert_cmpint(dtls_pack_records(buf, off, 1200, log_send, &l), ==, 4);
+    g_assert_cmpuint(l.lens[0], ==, 1026);
+    g_assert_cmpuint(l.lens[1], ==, 313);
+    g_assert_cmpuint(l.lens[2], ==, 1513);
+    g_assert_cmpuint(l.lens[3], ==, 23);
+    /* truncated header / body */
+    l.n = 0;
+    g_assert_cmpint(dtls_pack_records(buf, 12, 1200, log_send, &l), ==,
+                    TRANSPORT_EINVAL);
+    g_assert_cmpint(dtls_pack_records(buf, 100, 1200, log_send, &l), ==,
+                    TRANSPORT_EINVAL);
+    g_assert_cmpint(dtls_pack_records(buf, 0, 1200, log_send, &l), ==, 0);
+}
+
+static void test_srtp_lengths(void)
+{
+    size_t k, s;
+    g_assert_cmpint(
+        srtp_session_material_len(DTLS_SRTP_AEAD_AES_128_GCM, &k, &s), ==, 0);
+    g_assert_cmpuint(k + s, ==, 28);
+    g_assert_cmpint(
+        srtp_session_material_len(DTLS_SRTP_AES128_CM_SHA1_80, &k, &s), ==, 0);
+    g_assert_cmpuint(k + s, ==, 30);
+    g_assert_cmpint(srtp_session_material_len(DTLS_SRTP_NONE, &k, &s), ==,
+                    TRANSPORT_EINVAL);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/transport/pure/demux", test_demux);
+    g_test_add_func("/transport/pure/impair", test_impair);
+    g_test_add_func("/transport/pure/fingerprint", test_fingerprint);
+    g_test_add_func("/transport/pure/urls", test_urls);
+    g_test_add_func("/transport/pure/dtls-pack", test_pack);
+    g_test_add_func("/transport/pure/srtp-lengths", test_srtp_lengths);
+    return g_test_run();
+}
