@@ -151,14 +151,18 @@ int rtp_demux_route(rtp_demux *d, const rtp_packet *pkt, int *id)
     if (d == NULL || pkt == NULL || id == NULL)
         return RTP_ERR_ARG;
 
-    /* 1. A mid element names the stream and (re)binds the SSRC. */
+    /* 1. A mid element names the stream and (re)binds the SSRC. A
+     * malformed extension block is treated as carrying no mid. */
     if (d->mid_ext_id != 0) {
-        char mid[RTP_MID_MAX + 1];
-        int rc = rtp_ext_find_mid(pkt, d->mid_ext_id, mid, sizeof(mid));
+        const uint8_t *data = NULL;
+        size_t len = 0;
 
-        if (rc == RTP_OK) {
+        if (rtp_ext_find(pkt, d->mid_ext_id, &data, &len) == RTP_OK) {
+            if (!rtp_mid_valid((const char *) data, len))
+                return RTP_ERR_INVALID;
             for (size_t i = 0; i < d->n_streams; i++) {
-                if (strcmp(d->streams[i].mid, mid) == 0) {
+                if (strlen(d->streams[i].mid) == len &&
+                    memcmp(d->streams[i].mid, data, len) == 0) {
                     (void) bind_index(d, pkt->ssrc, i); /* full: no learn */
                     *id = d->streams[i].id;
                     return RTP_OK;
@@ -166,9 +170,6 @@ int rtp_demux_route(rtp_demux *d, const rtp_packet *pkt, int *id)
             }
             return RTP_ERR_NOT_FOUND;
         }
-        if (rc == RTP_ERR_INVALID || rc == RTP_ERR_NOSPACE)
-            return RTP_ERR_INVALID;
-        /* No (well-formed) mid element: fall through. */
     }
 
     /* 2. A known SSRC. */

@@ -192,6 +192,10 @@ int rtp_ext_next(rtp_ext_iter *it, uint8_t *id, const uint8_t **data,
                 it->done = true;
                 return 0;
             }
+            if (b >> 4 == 0) { /* id 0 is only valid as a 0x00 pad */
+                it->done = true;
+                return RTP_ERR_INVALID;
+            }
             *id = b >> 4;
             elen = (size_t) (b & 0x0f) + 1;
             it->off++;

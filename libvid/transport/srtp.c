@@ -43,6 +43,16 @@ static gpointer init_once(gpointer unused)
     return GINT_TO_POINTER(st == srtp_err_status_ok ? 1 : -1);
 }
 
+int srtp_session_global_init(void)
+{
+    static GOnce once = G_ONCE_INIT;
+    /* srtp_init() runs libsrtp's cipher self-tests (tens of ms): done once
+     * per process, before the first handshake needs it. */
+    if (GPOINTER_TO_INT(g_once(&once, init_once, NULL)) != 1)
+        return TRANSPORT_EFAIL;
+    return TRANSPORT_OK;
+}
+
 int srtp_session_material_len(dtls_srtp_profile profile, size_t *key_len,
                               size_t *salt_len)
 {
@@ -86,7 +96,6 @@ static int make_ctx(srtp_t *out, dtls_srtp_profile profile,
 int srtp_session_new(srtp_session **out, dtls_srtp_profile profile,
                      const uint8_t *tx, const uint8_t *rx, size_t key_salt_len)
 {
-    static GOnce once = G_ONCE_INIT;
     size_t kl, sl;
     if (out == NULL || tx == NULL || rx == NULL)
         return TRANSPORT_EINVAL;
@@ -94,7 +103,7 @@ int srtp_session_new(srtp_session **out, dtls_srtp_profile profile,
     if (srtp_session_material_len(profile, &kl, &sl) != 0 ||
         key_salt_len != kl + sl)
         return TRANSPORT_EINVAL;
-    if (GPOINTER_TO_INT(g_once(&once, init_once, NULL)) != 1)
+    if (srtp_session_global_init() != 0)
         return TRANSPORT_EFAIL;
     srtp_session *s = g_new0(srtp_session, 1);
     if (make_ctx(&s->tx, profile, tx, true, s) != 0 ||

@@ -127,6 +127,10 @@ typedef enum {
     SRTP_SESSION_EV_HARD_LIMIT = 1 << 1,
 } srtp_session_events;
 
+/** Initialises libsrtp2 once per process (thread-safe).
+ *  @return 0, TRANSPORT_EFAIL. */
+int srtp_session_global_init(void);
+
 /** Key material layout per RFC 5764 section 4.2 for @profile, as
  *  exported with "EXTRACTOR-dtls_srtp". @return 0, TRANSPORT_EINVAL. */
 int srtp_session_material_len(dtls_srtp_profile profile, size_t *key_len,

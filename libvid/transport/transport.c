@@ -55,6 +55,7 @@ struct transport {
     void *tap_ud;
     int depth;
     bool doomed;
+    bool free_scheduled;
     uint8_t sendbuf[MAX_PACKET + SRTP_SESSION_TRAILER];
     uint8_t recvbuf[MAX_PACKET + SRTP_SESSION_TRAILER];
 };
@@ -122,7 +123,8 @@ static gboolean finish_free(gpointer ud)
 
 static void leave(transport *t)
 {
-    if (--t->depth == 0 && t->doomed) {
+    if (--t->depth == 0 && t->doomed && !t->free_scheduled) {
+        t->free_scheduled = true;
         GSource *s = g_idle_source_new();
         g_source_set_callback(s, finish_free, t, NULL);
         g_source_attach(s, t->ctx);
@@ -475,6 +477,8 @@ int transport_new(transport **out, const transport_config *cfg)
         g_info("transport: the DTLS key must be ECDSA (P-256)");
         return TRANSPORT_EINVAL;
     }
+    if (srtp_session_global_init() != 0)
+        return TRANSPORT_EFAIL;
     transport *t = g_new0(transport, 1);
     int rc;
     t->ctx = cfg->context;

@@ -64,9 +64,10 @@ enum {
     TRANSPORT_EDROPPED = -6, /* packet dropped (replay, auth, not secure) */
 };
 
-/** Where the transport stands. Only moves forward, except that an ICE
- *  restart goes from SECURE back to neither (media keeps flowing on the
- *  old pair while libnice checks the new candidates). */
+/** Where the transport stands. Only moves forward. An ICE restart does
+ *  not change it: DTLS and SRTP carry over and media keeps flowing on the
+ *  old pair while libnice checks the new candidates
+ *  (TRANSPORT_EVENT_SELECTED_PAIR tells when the new pair is chosen). */
 typedef enum {
     TRANSPORT_STATE_NEW = 0,
     TRANSPORT_STATE_CHECKING,  /* ICE connectivity checks running */
@@ -178,7 +179,10 @@ typedef struct {
 int transport_new(transport **out, const transport_config *cfg);
 
 /** Closes sockets, wipes keys, frees. NULL is a no-op. No callback runs
- *  after it returns. */
+ *  after it returns. May be called from inside a transport callback: the
+ *  rest of the teardown then runs from an idle source on the context (so
+ *  the context must keep being iterated). TURN allocations are released
+ *  asynchronously on the context (nice_agent_close_async). */
 void transport_free(transport *t);
 
 /** Our ICE ufrag/pwd (change after transport_restart_ice()).
@@ -231,7 +235,9 @@ int transport_restart_ice(transport *t);
  */
 int transport_send(transport *t, const uint8_t *buf, size_t len);
 
-/** Ends the transport without failure (hangup). */
+/** Ends the transport without failure (hangup): sends DTLS close_notify,
+ *  wipes the keys, state CLOSED. The peer's transport goes CLOSED when the
+ *  close_notify arrives. */
 void transport_close(transport *t);
 
 transport_state transport_get_state(const transport *t);

@@ -40,7 +40,9 @@ typedef struct {
     GPtrArray *tapped; /* GBytes of sent protected RTP */
     GPtrArray *cands;  /* every candidate we emitted */
     unsigned pair_events;
-    GArray *seqs; /* RTP sequence numbers in arrival order */
+    GArray *seqs;                 /* RTP sequence numbers in arrival order */
+    gint64 t_connected, t_secure; /* monotonic time of those states */
+    bool free_on_secure;          /* call transport_free from on_state */
 } peer;
 
 struct fixture {
@@ -130,8 +132,16 @@ static void on_candidate(transport *t, const char *cand, void *ud)
 static void on_state(transport *t, transport_state st, void *ud)
 {
     peer *p = ud;
-    (void) t;
     p->state = st;
+    if (st == TRANSPORT_STATE_CONNECTED)
+        p->t_connected = g_get_monotonic_time();
+    if (st == TRANSPORT_STATE_SECURE) {
+        p->t_secure = g_get_monotonic_time();
+        if (p->free_on_secure) {
+            transport_free(t); /* allowed from a callback */
+            p->t = NULL;
+        }
+    }
 }
 
 static void on_packet(transport *t, bool is_rtcp, uint8_t *buf, size_t len,
@@ -303,10 +313,14 @@ static void connect_pair(fixture *f)
                 transport_get_failure_detail(f->b.t));
     transport_stats sa;
     transport_get_stats(f->a.t, &sa);
-    g_test_message("gather -> both SECURE: %.1f ms (A's own: %.1f ms), "
+    g_test_message("gather -> both SECURE: %.1f ms (A: ICE connected at "
+                   "%.1f ms, secure at %.1f ms; B: %.1f / %.1f ms), "
                    "profile %s",
                    (g_get_monotonic_time() - t0) / 1000.0,
-                   sa.dtls_connected_us / 1000.0, sa.srtp_profile);
+                   (f->a.t_connected - t0) / 1000.0,
+                   (f->a.t_secure - t0) / 1000.0,
+                   (f->b.t_connected - t0) / 1000.0,
+                   (f->b.t_secure - t0) / 1000.0, sa.srtp_profile);
 }
 
 static size_t make_rtp(uint8_t *buf, uint16_t seq, uint32_t ssrc,
@@ -774,6 +788,85 @@ static void test_consent_lost(fixture *f, gconstpointer data)
     g_assert_cmpint(transport_send(f->a.t, pkt, n), ==, TRANSPORT_ESTATE);
 }
 
+static void test_dtls_role_conflict(fixture *f, gconstpointer data)
+{
+    (void) data;
+    /* Both sides think they are a=setup:active: two DTLS clients. */
+    char u[64], pw[64];
+    peer_new(f, &f->a, &f->b, true, true, NULL);
+    peer_new(f, &f->b, &f->a, false, true, NULL);
+    g_assert_cmpint(
+        transport_get_local_credentials(f->a.t, u, sizeof u, pw, sizeof pw), ==,
+        0);
+    g_assert_cmpint(transport_set_remote_credentials(f->b.t, u, pw), ==, 0);
+    g_assert_cmpint(
+        transport_get_local_credentials(f->b.t, u, sizeof u, pw, sizeof pw), ==,
+        0);
+    g_assert_cmpint(transport_set_remote_credentials(f->a.t, u, pw), ==, 0);
+    g_assert_cmpint(transport_set_remote_fingerprints(f->a.t, f->b.fp, f->b.fp),
+                    ==, 0);
+    g_assert_cmpint(transport_set_remote_fingerprints(f->b.t, f->a.fp, f->a.fp),
+                    ==, 0);
+    g_assert_cmpint(transport_gather(f->a.t), ==, 0);
+    g_assert_cmpint(transport_gather(f->b.t), ==, 0);
+    g_assert_true(wait_for(f, any_terminal, 60 * G_USEC_PER_SEC));
+    peer *p = f->a.state == TRANSPORT_STATE_FAILED ? &f->a : &f->b;
+    g_assert_cmpint(transport_get_failure(p->t), ==, TRANSPORT_FAIL_DTLS);
+    g_test_message("DTLS failure: %s", transport_get_failure_detail(p->t));
+}
+
+static gboolean b_freed_and_a_secure(fixture *f)
+{
+    return f->b.t == NULL && f->a.state == TRANSPORT_STATE_SECURE;
+}
+
+static void test_free_in_callback(fixture *f, gconstpointer data)
+{
+    (void) data;
+    pair_new(f, NULL, NULL, NULL, NULL, NULL, NULL);
+    f->b.free_on_secure = true;
+    g_assert_cmpint(transport_gather(f->a.t), ==, 0);
+    g_assert_cmpint(transport_gather(f->b.t), ==, 0);
+    g_assert_true(wait_for(f, b_freed_and_a_secure, WAIT_US));
+    /* A keeps working (sends into the void) while B's free completes. */
+    uint8_t pkt[64];
+    size_t n = make_rtp(pkt, 1, 0x01010101, "anyone?");
+    g_assert_cmpint(transport_send(f->a.t, pkt, n), ==, 0);
+    pump(f, 100 * 1000);
+}
+
+static void test_port_range(fixture *f, gconstpointer data)
+{
+    (void) data;
+    unsigned lo = 0;
+    GSocket *s = silent_udp(&lo); /* somewhere free-ish to start from */
+    g_object_unref(s);
+    if (lo > 65000)
+        lo = 40000;
+    transport_policy pol = TRANSPORT_POLICY_INIT;
+    pol.port_min = lo;
+    pol.port_max = lo + 20;
+    pol.ice_tcp = false;
+    single_with_remote(f, &pol, true);
+    gint64 end = g_get_monotonic_time() + WAIT_US;
+    while (!f->a.cands_done && g_get_monotonic_time() < end)
+        pump(f, 10 * 1000);
+    g_assert_true(f->a.cands_done);
+    g_assert_cmpuint(f->a.cands->len, >, 0);
+    for (guint i = 0; i < f->a.cands->len; i++) {
+        const char *c = g_ptr_array_index(f->a.cands, i);
+        /* candidate:F C UDP PRIO ADDR PORT typ ... */
+        gchar **tok = g_strsplit(c, " ", 0);
+        g_assert_cmpuint(g_strv_length(tok), >=, 8);
+        guint64 port = 0;
+        g_assert_true(
+            g_ascii_string_to_unsigned(tok[5], 10, 1, 65535, &port, NULL));
+        g_assert_cmpuint(port, >=, pol.port_min);
+        g_assert_cmpuint(port, <=, pol.port_max);
+        g_strfreev(tok);
+    }
+}
+
 /* ---------------------------------------------------------------------- */
 /* coturn */
 
@@ -900,6 +993,11 @@ static void test_relay_coturn(fixture *f, gconstpointer data)
     pair_new(f, &pol, &pol, NULL, NULL, NULL, NULL);
     connect_pair(f);
     g_assert_cmpuint(f->a.n_cands, >=, 1);
+    /* Relay policy: only relayed candidates leave either side. */
+    for (guint i = 0; i < f->a.cands->len; i++)
+        g_assert_nonnull(strstr(g_ptr_array_index(f->a.cands, i), "typ relay"));
+    for (guint i = 0; i < f->b.cands->len; i++)
+        g_assert_nonnull(strstr(g_ptr_array_index(f->b.cands, i), "typ relay"));
     const char *lt, *rt, *proto;
     g_assert_cmpint(transport_get_selected_pair(f->a.t, &lt, &rt, &proto), ==,
                     0);
@@ -1033,6 +1131,9 @@ int main(int argc, char **argv)
     ADD("/transport/srtp-cm-sha1-80", test_srtp_cm_sha1_80, NULL);
     ADD("/transport/impairment", test_impairment, NULL);
     ADD("/transport/ice-restart", test_ice_restart, NULL);
+    ADD("/transport/dtls-role-conflict", test_dtls_role_conflict, NULL);
+    ADD("/transport/free-in-callback", test_free_in_callback, NULL);
+    ADD("/transport/port-range", test_port_range, NULL);
     ADD("/transport/ice-no-candidates", test_ice_no_candidates, NULL);
     ADD("/transport/ice-checks-failed", test_ice_checks_failed, NULL);
     ADD("/transport/ice-tcp-only", test_ice_tcp_only, NULL);

@@ -417,10 +417,17 @@ static void test_ext_malformed(void)
         0x90, 0x60, 0x00, 0x01, 0,    0,    0,    0,    0, 0, 0, 1, /* X=1 */
         0x10, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x07,
     };
+    /* One-byte element with id 0 and length bits set: not padding. */
+    static const uint8_t id0[] = {
+        0x90, 0x60, 0x00, 0x01, 0,    0,    0,    0,    0, 0, 0, 1, /* X=1 */
+        0xbe, 0xde, 0x00, 0x01, 0x00, 0x01, 0x10, 0xaa,
+    };
     rtp_packet p;
     const uint8_t *d;
     size_t dl;
 
+    g_assert_cmpint(rtp_parse(&p, id0, sizeof(id0)), ==, RTP_OK);
+    g_assert_cmpint(rtp_ext_find(&p, 1, &d, &dl), ==, RTP_ERR_INVALID);
     g_assert_cmpint(rtp_parse(&p, overrun, sizeof(overrun)), ==, RTP_OK);
     g_assert_cmpint(rtp_ext_find(&p, 1, &d, &dl), ==, RTP_ERR_TRUNCATED);
     g_assert_cmpint(rtp_parse(&p, stop, sizeof(stop)), ==, RTP_OK);
@@ -583,6 +590,9 @@ static void test_demux_route(void)
     /* Unknown mid: drop. */
     make_pkt(buf, sizeof(buf), 0xbbbb, 96, "zz", &p);
     g_assert_cmpint(rtp_demux_route(&d, &p, &id), ==, RTP_ERR_NOT_FOUND);
+    /* A mid element that is not a token: drop as invalid. */
+    make_pkt(buf, sizeof(buf), 0xbbbb, 96, "a b", &p);
+    g_assert_cmpint(rtp_demux_route(&d, &p, &id), ==, RTP_ERR_INVALID);
     /* No mid, new SSRC: unique PT decides and binds. */
     make_pkt(buf, sizeof(buf), 0xcccc, 97, NULL, &p);
     g_assert_cmpint(rtp_demux_route(&d, &p, &id), ==, RTP_OK);
