@@ -44,8 +44,8 @@ static const char *const ext_uris[SDP_EXT_COUNT_] = {
     [SDP_EXT_MID] = "urn:ietf:params:rtp-hdrext:sdes:mid",
     [SDP_EXT_ABS_SEND_TIME] =
         "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
-    [SDP_EXT_TWCC] = "http://www.ietf.org/id/"
-                     "draft-holmer-rmcat-transport-wide-cc-extensions-01",
+    [SDP_EXT_TWCC] = ("http://www.ietf.org/id/"
+                      "draft-holmer-rmcat-transport-wide-cc-extensions-01"),
 };
 
 static const char *const dir_names[] = {"sendrecv", "sendonly", "recvonly",
@@ -329,13 +329,15 @@ static sdp_status prescan(const char *text, size_t len, sdp_error *err)
                                      SDP_MAX_ATTRIBUTES);
             if (has_prefix(p, l, "a=candidate:") &&
                 ++n_cand > SDP_MAX_CANDIDATES)
-                return sdp_set_error(err, SDP_ERR_TOO_MANY_CANDIDATES,
-                                     "more than %d candidates in m-line %u",
-                                     SDP_MAX_CANDIDATES, n_media - 1);
+                return sdp_set_error(
+                    err, SDP_ERR_TOO_MANY_CANDIDATES,
+                    "more than %d candidates in %s %d", SDP_MAX_CANDIDATES,
+                    n_media ? "m-line" : "session", (int) n_media - 1);
             if (has_prefix(p, l, "a=rtpmap:") && ++n_rtpmap > SDP_MAX_FORMATS)
-                return sdp_set_error(err, SDP_ERR_TOO_MANY_FORMATS,
-                                     "more than %d rtpmaps in m-line %u",
-                                     SDP_MAX_FORMATS, n_media - 1);
+                return sdp_set_error(
+                    err, SDP_ERR_TOO_MANY_FORMATS,
+                    "more than %d rtpmaps in %s %d", SDP_MAX_FORMATS,
+                    n_media ? "m-line" : "session", (int) n_media - 1);
         }
     }
     if (line_no == 0 || len == 0)
@@ -1215,9 +1217,9 @@ static sdp_status parse_common(sdp_description **out, media_scratch **outx,
             goto done;
         if (x[i].lv.allow_mixed)
             d->extmap_allow_mixed = true;
-        for (unsigned j = 0; j < i && !d->media[i].rejected; j++) {
-            if (!d->media[j].rejected &&
-                strcmp(d->media[i].mid, d->media[j].mid) == 0) {
+        /* mids are unique over all m-lines, rejected ones too (JSEP). */
+        for (unsigned j = 0; j < i && d->media[i].mid[0] != '\0'; j++) {
+            if (strcmp(d->media[i].mid, d->media[j].mid) == 0) {
                 st = sdp_set_error(err, SDP_ERR_BAD_MID,
                                    "m-lines %u and %u share mid \"%s\"", j, i,
                                    d->media[i].mid);
@@ -1708,6 +1710,7 @@ static void write_media(GstSDPMessage *msg, const sdp_description *d,
     static const char *const fb_text[] = {"nack", "nack pli", "ccm fir",
                                           "goog-remb", "transport-cc"};
 
+    memset(&gm, 0, sizeof(gm)); /* init frees what it finds */
     gst_sdp_media_init(&gm);
     gst_sdp_media_set_media(&gm, m->media);
     gst_sdp_media_set_proto(&gm, m->proto);
