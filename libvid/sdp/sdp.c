@@ -340,6 +340,8 @@ static sdp_status prescan(const char *text, size_t len, sdp_error *err)
                     n_media ? "m-line" : "session", (int) n_media - 1);
         }
     }
+    if (!g_utf8_validate(text, (gssize) len, NULL))
+        return sdp_set_error(err, SDP_ERR_SYNTAX, "SDP is not valid UTF-8");
     if (line_no == 0 || len == 0)
         return sdp_set_error(err, SDP_ERR_SYNTAX, "empty SDP");
     if (!seen_t)

@@ -460,6 +460,8 @@ static void test_rejections(void)
          subst(base, "o=- 3846051458727583209", "o=- 38460514587275832x9"),
          SDP_ERR_SYNTAX, NULL},
         {"empty", g_strdup(""), SDP_ERR_SYNTAX, NULL},
+        {"not UTF-8", subst(base, "s=-\r\n", "s=\xff\xfe\r\n"), SDP_ERR_SYNTAX,
+         "UTF-8"},
     };
     for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
         check_bad(&cases[i]);
@@ -467,6 +469,31 @@ static void test_rejections(void)
     }
     g_string_free(many_m, TRUE);
     g_string_free(many_pt, TRUE);
+}
+
+static void test_extmap_allow_mixed(void)
+{
+    g_autofree char *text =
+        subst(chrome_offer, "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
+              "a=extmap:100 urn:ietf:params:rtp-hdrext:sdes:mid");
+    g_autoptr(sdp_description) d = NULL;
+    g_autoptr(sdp_description) answer = NULL;
+    g_autofree char *atext = NULL;
+    sdp_local l = sample_local();
+    sdp_error err = {0};
+
+    g_assert_cmpint(sdp_parse_offer(&d, text, strlen(text), &err), ==, SDP_OK);
+    g_assert_cmpuint(d->media[0].ext_id[SDP_EXT_MID], ==, 100);
+    g_assert_cmpuint(d->media[1].ext_id[SDP_EXT_MID], ==, 100);
+    g_assert_cmpint(sdp_answer_new(&answer, d, &l, &err), ==, SDP_OK);
+    g_assert_cmpint(sdp_format(answer, &atext, &err), ==, SDP_OK);
+    g_assert_nonnull(strstr(atext, "a=extmap-allow-mixed\r\n"));
+    g_assert_nonnull(strstr(atext, "a=extmap:100 urn:ietf:params:rtp-hdrext:"
+                                   "sdes:mid\r\n"));
+    /* Without allow-mixed our answer could not carry id 100. */
+    answer->extmap_allow_mixed = false;
+    g_clear_pointer(&atext, g_free);
+    g_assert_cmpint(sdp_format(answer, &atext, &err), ==, SDP_ERR_INVALID_ARG);
 }
 
 static void test_binary_input(void)
@@ -817,6 +844,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp/webrtcbin-answer", test_webrtcbin_answer);
     g_test_add_func("/sdp/rejections", test_rejections);
     g_test_add_func("/sdp/binary-input", test_binary_input);
+    g_test_add_func("/sdp/extmap-allow-mixed", test_extmap_allow_mixed);
     g_test_add_func("/sdp/answer-checks", test_answer_checks);
     g_test_add_func("/sdp/local-params", test_local_params);
     g_test_add_func("/sdp/unsupported-m-lines", test_reject_unsupported_lines);
