@@ -592,10 +592,11 @@ int rtp_demux_lookup_ssrc(const rtp_demux *d, uint32_t ssrc, int *id);
  * Routes an RTP packet (RFC 8843 section 9.2, simplified): a mid element
  * names the stream and (re)binds the SSRC; otherwise a known SSRC decides;
  * otherwise a payload type that belongs to exactly one stream decides and
- * binds the SSRC. When the SSRC table is full, routing still works but
- * nothing new is learned.
+ * binds the SSRC. A malformed extension block counts as "no mid". When
+ * the SSRC table is full, routing still works but nothing new is learned.
  * @return RTP_OK with @p id set; RTP_ERR_NOT_FOUND (unknown mid, or no
- *         rule matched: drop the packet); RTP_ERR_INVALID (malformed mid).
+ *         rule matched: drop the packet); RTP_ERR_INVALID (a mid element
+ *         that is not a 1..16 byte token: drop the packet).
  */
 int rtp_demux_route(rtp_demux *d, const rtp_packet *pkt, int *id);
 

@@ -866,12 +866,86 @@ static void test_twcc_large(void)
                     RTP_ERR_ARG);
 }
 
+/* A compound is the builders' outputs back to back: RR, SDES, REMB, NACK
+ * and transport-cc, then iterated and parsed again. */
+static void test_compound_build(void)
+{
+    uint8_t buf[1500];
+    size_t off = 0;
+    int n;
+    rtcp_rr rr = {.ssrc = 0x1111, .report_count = 1};
+    rtcp_sdes sdes = {.chunk_count = 1};
+    rtcp_remb rb = {.bitrate = 1500000, .ssrc_count = 2, .ssrcs = {0xa, 0xb}};
+    static const uint16_t lost[] = {100, 101, 140};
+    rtcp_twcc tw = {.base_seq = 7, .reference_time = 1, .fb_count = 2};
+    rtcp_twcc_packet tp[3] = {
+        {7, RTCP_TWCC_SMALL_DELTA, 10},
+        {8, RTCP_TWCC_NOT_RECEIVED, 0},
+        {9, RTCP_TWCC_LARGE_DELTA, -300},
+    };
+    rtcp_iter it;
+    rtcp_header h;
+    rtcp_fb fb;
+    unsigned seen = 0;
+
+    rr.reports[0].ssrc = 0xa;
+    rr.reports[0].cumulative_lost = -1;
+    sdes.chunks[0].ssrc = 0x1111;
+    sdes.chunks[0].item_count = 1;
+    sdes.chunks[0].items[0] =
+        (rtcp_sdes_item){RTCP_SDES_CNAME, 6, (const uint8_t *) "caller"};
+
+    n = rtcp_rr_build(buf + off, sizeof(buf) - off, &rr);
+    g_assert_cmpint(n, >, 0);
+    off += (size_t) n;
+    n = rtcp_sdes_build(buf + off, sizeof(buf) - off, &sdes);
+    g_assert_cmpint(n, >, 0);
+    off += (size_t) n;
+    n = rtcp_remb_build(buf + off, sizeof(buf) - off, 0x1111, &rb);
+    g_assert_cmpint(n, >, 0);
+    off += (size_t) n;
+    n = rtcp_nack_build(buf + off, sizeof(buf) - off, 0x1111, 0xa, lost, 3);
+    g_assert_cmpint(n, >, 0);
+    off += (size_t) n;
+    n = rtcp_twcc_build(buf + off, sizeof(buf) - off, 0x1111, 0xa, &tw, tp, 3);
+    g_assert_cmpint(n, >, 0);
+    off += (size_t) n;
+
+    g_assert_cmpint(rtcp_iter_init(&it, buf, off, 0), ==, RTP_OK);
+    while (rtcp_iter_next(&it, &h) == 1) {
+        g_assert_cmpint(parse_any(&h), ==, RTP_OK);
+        if (rtcp_fb_parse(&fb, &h) == RTP_OK) {
+            if (fb.pt == RTCP_PT_PSFB && fb.fmt == RTCP_FMT_AFB) {
+                rtcp_remb r;
+                g_assert_cmpint(rtcp_remb_parse(&r, &fb), ==, RTP_OK);
+                /* 1500000 needs exponent 3: 187500 << 3, exact. */
+                g_assert_cmpuint(r.bitrate, ==, 1500000);
+            } else if (fb.fmt == RTCP_FMT_NACK) {
+                uint16_t seqs[8];
+                size_t k = 0;
+                g_assert_cmpint(rtcp_nack_parse(&fb, seqs, 8, &k), ==, RTP_OK);
+                g_assert_cmpuint(k, ==, 3);
+                g_assert_cmpuint(fb.fci_len, ==, 8); /* 140 is 40 away */
+            } else if (fb.pt == RTCP_PT_RTPFB && fb.fmt == RTCP_FMT_TWCC) {
+                rtcp_twcc t2;
+                rtcp_twcc_packet p2[3];
+                g_assert_cmpint(rtcp_twcc_parse(&fb, &t2, p2, 3), ==, RTP_OK);
+                g_assert_cmpint(p2[2].delta, ==, -300);
+                g_assert_cmpuint(p2[1].status, ==, RTCP_TWCC_NOT_RECEIVED);
+            }
+        }
+        seen++;
+    }
+    g_assert_cmpuint(seen, ==, 5);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/rtcp/compound-sr-sdes", test_compound_sr_sdes);
     g_test_add_func("/rtcp/compound-rr-bye", test_compound_rr_bye);
     g_test_add_func("/rtcp/compound-rules", test_compound_rules);
+    g_test_add_func("/rtcp/compound-build", test_compound_build);
     g_test_add_func("/rtcp/truncations", test_truncations);
     g_test_add_func("/rtcp/short-length-fields", test_short_length_fields);
     g_test_add_func("/rtcp/sr-rr-build", test_sr_rr_build);
