@@ -815,6 +815,16 @@ static sdp_status read_ssrc_group(ssrc_table *t, const char *value,
     return SDP_OK;
 }
 
+/* c=IN IP4|IP6 <address>; GstSDP keeps whatever it was given. */
+static bool connection_ok(const GstSDPConnection *c)
+{
+    return c->nettype != NULL && strcmp(c->nettype, "IN") == 0 &&
+           c->addrtype != NULL &&
+           (strcmp(c->addrtype, "IP4") == 0 ||
+            strcmp(c->addrtype, "IP6") == 0) &&
+           c->address != NULL && c->address[0] != '\0';
+}
+
 static sdp_media_kind kind_of(const char *media)
 {
     if (strcmp(media, "audio") == 0)
@@ -856,6 +866,13 @@ static sdp_status read_media(const GstSDPMedia *gm, unsigned idx,
     m->kind = kind_of(media);
     m->rejected = gst_sdp_media_get_port(gm) == 0;
     x->is_rtp = strstr(proto, "RTP/") != NULL;
+    for (guint i = 0; i < gst_sdp_media_connections_len(gm); i++) {
+        if (!connection_ok(gst_sdp_media_get_connection(gm, i)))
+            return sdp_set_error(err, SDP_ERR_SYNTAX,
+                                 "%s: c= line must be \"IN IP4|IP6 "
+                                 "<address>\"",
+                                 where);
+    }
 
     if (x->is_rtp) {
         for (guint i = 0; i < n_fmts; i++) {
@@ -1074,6 +1091,11 @@ static sdp_status read_origin(const GstSDPMessage *msg, sdp_description *d,
         (strcmp(o->addrtype, "IP4") != 0 && strcmp(o->addrtype, "IP6") != 0))
         return sdp_set_error(err, SDP_ERR_SYNTAX,
                              "o= line must be \"IN IP4\" or \"IN IP6\"");
+    if (gst_sdp_message_get_connection(msg)->nettype != NULL &&
+        !connection_ok(gst_sdp_message_get_connection(msg)))
+        return sdp_set_error(err, SDP_ERR_SYNTAX,
+                             "session c= line must be \"IN IP4|IP6 "
+                             "<address>\"");
     if (gst_sdp_message_get_session_name(msg) == NULL)
         return sdp_set_error(err, SDP_ERR_SYNTAX, "no s= line");
     return SDP_OK;

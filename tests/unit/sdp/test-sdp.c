@@ -460,6 +460,15 @@ static void test_rejections(void)
          subst(base, "o=- 3846051458727583209", "o=- 38460514587275832x9"),
          SDP_ERR_SYNTAX, NULL},
         {"empty", g_strdup(""), SDP_ERR_SYNTAX, NULL},
+        {"bad c= line",
+         subst(base,
+               "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r\n"
+               "c=IN IP4 0.0.0.0",
+               "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r\n"
+               "c=ATM NSAP 0.0.0.0"),
+         SDP_ERR_SYNTAX, "c="},
+        {"bad session c= line", subst(base, "t=0 0\r\n", "t=0 0\r\nc=IN\r\n"),
+         SDP_ERR_SYNTAX, "c="},
         {"not UTF-8", subst(base, "s=-\r\n", "s=\xff\xfe\r\n"), SDP_ERR_SYNTAX,
          "UTF-8"},
     };
