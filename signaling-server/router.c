@@ -550,8 +550,8 @@ void router_login(router *r, rsession *s, const char *user, const char *device,
     for (guint i = 0; i < u->sessions->len; i++) {
         rsession *old = u->sessions->pdata[i];
         if (strcmp(old->device, device) == 0) {
-            detach(r, old, false);
             r->ops.replaced(old->owner);
+            detach(r, old, false);
             break;
         }
     }

@@ -25,7 +25,8 @@ typedef struct {
     void (*error)(void *owner, json_int_t re, const char *code,
                   const char *message);
     /* The same user and device logged in elsewhere: send
-     * session_replaced and close. The session is already detached. */
+     * session_replaced and close. The router detaches the session right
+     * after this call. */
     void (*replaced)(void *owner);
     /* Does @user have an account? */
     bool (*user_exists)(void *data, const char *user);

@@ -24,6 +24,9 @@
 
 #define WS_CLOSE_TRY_AGAIN_LATER 1013
 #define SHUTDOWN_GRACE_MS 2000
+#define DISCARD_MAX (1024 * 1024)
+/* lws 4.1 keeps LWS_WRITE_CLOSE private; its value is the one before PING. */
+#define WS_WRITE_CLOSE ((enum lws_write_protocol)(LWS_WRITE_PING - 1))
 
 typedef struct server server;
 
@@ -44,11 +47,13 @@ typedef struct conn {
     int rejected_in_row;
     GByteArray *rx; /* fragments of the message being received */
     bool rx_binary;
+    size_t discarding; /* bytes of an oversize message skipped so far */
     bool login_running;
     bool counted_addr;
     GQueue out; /* outmsg* */
     size_t out_bytes;
     int close_code; /* != 0: close once the queue is flushed */
+    bool close_sent;
     const char *close_reason;
     char addr[64];
 } conn;
@@ -455,6 +460,15 @@ static void handle_rx(conn *c, struct lws *wsi, const char *in, size_t len)
 
     if (c->close_code != 0)
         return;
+    if (c->discarding > 0) {
+        /* Read the rest of an oversize message before closing, so that
+         * the peer is reading when the error and the close frame come. */
+        c->discarding += len;
+        if (final || c->discarding > DISCARD_MAX)
+            conn_schedule_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                                PROTO_ERR_TOO_LARGE);
+        return;
+    }
     if (!in_message && final) {
         if (len > PROTO_MAX_FRAME)
             goto too_large;
@@ -481,8 +495,11 @@ too_large:
         c->rx = NULL;
     }
     c->srv->m.messages++;
-    conn_error_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, PROTO_ERR_TOO_LARGE,
-                     "frames are limited to 65536 bytes");
+    conn_error(c, 0, PROTO_ERR_TOO_LARGE, "frames are limited to 65536 bytes");
+    c->discarding = len;
+    if (final)
+        conn_schedule_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                            PROTO_ERR_TOO_LARGE);
 }
 
 static void conn_established(server *s, struct lws *wsi, ws_pss *pss)
@@ -566,11 +583,22 @@ static int conn_writeable(struct lws *wsi, conn *c)
             lws_callback_on_writable(wsi);
         return 0;
     }
-    if (c->close_code != 0) {
+    if (c->close_code != 0 && !c->close_sent) {
+        /* Send the close frame ourselves: with lws 4.1 on libuv, returning
+         * -1 after lws_close_reason() drops the socket without it. The
+         * peer's close echo ends the connection; a timeout is the
+         * fallback. */
+        unsigned char buf[LWS_PRE + 2 + 64];
         const char *r = c->close_reason ? c->close_reason : "";
-        lws_close_reason(wsi, (enum lws_close_status) c->close_code,
-                         (unsigned char *) r, strlen(r));
-        return -1;
+        size_t rl = MIN(strlen(r), (size_t) 64);
+        buf[LWS_PRE] = (unsigned char) (c->close_code >> 8);
+        buf[LWS_PRE + 1] = (unsigned char) (c->close_code & 0xff);
+        memcpy(buf + LWS_PRE + 2, r, rl);
+        c->close_sent = true;
+        if (lws_write(wsi, buf + LWS_PRE, 2 + rl, WS_WRITE_CLOSE) < 0)
+            return -1;
+        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, 3);
+        return 0;
     }
     return 0;
 }
@@ -626,6 +654,7 @@ static int admin_callback(struct lws *wsi, enum lws_callback_reasons reason,
             if (s->stopping)
                 status = HTTP_STATUS_SERVICE_UNAVAILABLE;
         } else if (strcmp(uri, "/metrics") == 0) {
+            s->m.calls_routed = router_calls_routed(s->router);
             text = metrics_render(&s->m);
             type = "text/plain; version=0.0.4; charset=utf-8";
         } else {
