@@ -7,13 +7,18 @@
  * Walkthrough (error handling shortened; see examples/vidcall.c):
  *
  * @code
+ * #include <poll.h>
+ * #include <stdio.h>
  * #include <vid/vid.h>
  *
  * static void on_event(vid_client *c, const vid_event *ev, void *ud)
  * {
+ *     const char *peers[] = {"bob"};
+ *
+ *     (void) ud;
  *     switch (ev->type) {
  *     case VID_EVENT_LOGGED_IN:
- *         vid_client_subscribe_presence(c, (const char *[]){"bob"}, 1, NULL);
+ *         vid_client_subscribe_presence(c, peers, 1, NULL);
  *         break;
  *     case VID_EVENT_PRESENCE:
  *         printf("%s is %s\n", ev->user, ev->online ? "online" : "offline");
@@ -122,6 +127,8 @@ typedef enum vid_status {
 /**
  * A short English description of a status code.
  *
+ * Thread safety: any thread.
+ *
  * @param code  a vid_status value (any int is accepted)
  * @return a static string, never NULL ("unknown error" for codes this
  *         version does not know)
@@ -131,6 +138,9 @@ VID_API const char *vid_strerror(int code);
 
 /**
  * The library version as "MAJOR.MINOR.MICRO".
+ *
+ * Thread safety: any thread.
+ *
  * @return a static string
  * @since 0.1
  */
@@ -182,6 +192,8 @@ typedef struct vid_client_options {
 
 /**
  * Initialise @p opts to the defaults of @p version.
+ *
+ * Thread safety: any thread.
  *
  * @param opts     struct to fill
  * @param version  VID_CLIENT_OPTIONS_VERSION
@@ -383,6 +395,8 @@ VID_API const char *vid_client_last_error(const vid_client *client);
 /**
  * This device's identity fingerprint, "sha-256 AB:CD:..." (RFC 8122 form).
  *
+ * Thread safety: any thread.
+ *
  * @param client  the client
  * @return borrowed string valid until vid_client_free(), or NULL if
  *         @p client is NULL
@@ -392,6 +406,8 @@ VID_API const char *vid_client_get_fingerprint(const vid_client *client);
 
 /**
  * This device's name as sent to the server.
+ *
+ * Thread safety: any thread.
  *
  * @param client  the client
  * @return borrowed string valid until vid_client_free(), or NULL
@@ -470,6 +486,8 @@ VID_API int vid_client_call_invite(vid_client *client, const char *to,
 /**
  * Tell the caller that this device is ringing (asynchronous).
  *
+ * Thread safety: any thread.
+ *
  * @param client      the client (logged in)
  * @param call_id     call id from VID_EVENT_CALL_INVITE
  * @param request_id  receives the request id, or NULL
@@ -482,6 +500,8 @@ VID_API int vid_client_call_ringing(vid_client *client, const char *call_id,
 /**
  * Accept a call with an SDP answer (asynchronous). The caller gets
  * VID_EVENT_CALL_ACCEPT, the callee's other devices VID_EVENT_CALL_CANCEL.
+ *
+ * Thread safety: any thread.
  *
  * @param client      the client (logged in)
  * @param call_id     call id from VID_EVENT_CALL_INVITE
@@ -496,6 +516,8 @@ VID_API int vid_client_call_accept(vid_client *client, const char *call_id,
 /**
  * Decline a call (asynchronous).
  *
+ * Thread safety: any thread.
+ *
  * @param client      the client (logged in)
  * @param call_id     call id
  * @param reason      1-64 bytes, usually "busy" or "declined"
@@ -508,6 +530,8 @@ VID_API int vid_client_call_reject(vid_client *client, const char *call_id,
 
 /**
  * Send one trickled ICE candidate (asynchronous).
+ *
+ * Thread safety: any thread.
  *
  * @param client       the client (logged in)
  * @param call_id      call id
@@ -525,6 +549,8 @@ VID_API int vid_client_call_candidate(vid_client *client, const char *call_id,
 
 /**
  * Hang up or cancel a call (asynchronous).
+ *
+ * Thread safety: any thread.
  *
  * @param client      the client (logged in)
  * @param call_id     call id
@@ -580,6 +606,8 @@ VID_API int vid_client_get_policy(vid_client *client, vid_policy **out);
 
 /**
  * Free a policy from vid_client_get_policy(). NULL is a no-op.
+ *
+ * Thread safety: any thread.
  * @param policy  the policy, or NULL
  * @since 0.1
  */

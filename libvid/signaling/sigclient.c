@@ -16,6 +16,11 @@
 #define SUBSCRIBE_CHUNK PROTO_MAX_SUBSCRIBE
 #define CLOSE_NORMAL 1000
 #define CLOSE_GOING_AWAY 1001
+/* We ping the server every KEEPALIVE_S seconds; a connection that brings
+ * nothing (no frame, no pong) for DEAD_AFTER_S seconds is dead (laptop
+ * resumed, NAT binding gone) and is dropped and reconnected. */
+#define KEEPALIVE_S 20
+#define DEAD_AFTER_S 60
 
 typedef enum {
     ST_IDLE,       /* no connection, none wanted */
@@ -43,6 +48,8 @@ struct sig_client {
     SoupMessage *connect_msg; /* the handshake in flight (borrowed) */
     GSource *timeout_source;  /* connect timeout */
     GSource *retry_source;    /* back-off timer */
+    GSource *liveness_source; /* checks last_rx while open */
+    gint64 last_rx;           /* monotonic time of the last frame/pong */
     bool timed_out;
     unsigned int attempt;
     uint64_t rng;
@@ -159,6 +166,7 @@ static void clear_pending_close(sig_client *sc)
 
 static void release_ws(sig_client *sc)
 {
+    drop_source(&sc->liveness_source);
     if (sc->ws != NULL) {
         g_signal_handlers_disconnect_by_data(sc->ws, sc);
         if (soup_websocket_connection_get_state(sc->ws) ==
@@ -391,6 +399,7 @@ static void on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes,
     const char *buf;
     json_int_t re;
 
+    sc->last_rx = g_get_monotonic_time();
     if (type != SOUP_WEBSOCKET_DATA_TEXT) {
         emit_simple(sc, SIG_EV_REQUEST_FAILED, VID_EPROTO, NULL,
                     "server sent a binary frame; ignored", 0);
@@ -429,6 +438,30 @@ static void on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes,
     }
     }
     json_decref(msg);
+}
+
+static void on_ws_pong(SoupWebsocketConnection *ws, GBytes *message,
+                       gpointer data)
+{
+    sig_client *sc = data;
+
+    sc->last_rx = g_get_monotonic_time();
+}
+
+static gboolean on_liveness_check(gpointer data)
+{
+    sig_client *sc = data;
+    char text[200];
+
+    if (g_get_monotonic_time() - sc->last_rx <
+        (gint64) DEAD_AFTER_S * G_USEC_PER_SEC)
+        return G_SOURCE_CONTINUE;
+    /* connection_lost() destroys this source: unref happens there. */
+    snprintf(text, sizeof text,
+             "no answer from %s for %d s: connection presumed dead", sc->url,
+             DEAD_AFTER_S);
+    connection_lost(sc, VID_ENETWORK, text, true);
+    return G_SOURCE_REMOVE;
 }
 
 static void on_ws_error(SoupWebsocketConnection *ws, GError *error,
@@ -573,6 +606,10 @@ static void on_connected(GObject *source, GAsyncResult *res, gpointer data)
     g_signal_connect(ws, "message", G_CALLBACK(on_ws_message), sc);
     g_signal_connect(ws, "error", G_CALLBACK(on_ws_error), sc);
     g_signal_connect(ws, "closed", G_CALLBACK(on_ws_closed), sc);
+    g_signal_connect(ws, "pong", G_CALLBACK(on_ws_pong), sc);
+    soup_websocket_connection_set_keepalive_interval(ws, KEEPALIVE_S);
+    sc->last_rx = g_get_monotonic_time();
+    sc->liveness_source = add_timeout(sc, 5000, on_liveness_check);
 
     proto = soup_websocket_connection_get_protocol(ws);
     if (proto == NULL || strcmp(proto, PROTO_SUBPROTOCOL) != 0) {
