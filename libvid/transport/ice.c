@@ -17,10 +17,12 @@
 #define ICE_COMPONENT 1
 
 typedef struct {
-    char ip[64];
-    unsigned port;
+    char host[256]; /* as in the URL (TLS verifies against it) */
+    char ip[64];    /* what libnice talks to (127.0.0.1 for TLS) */
+    unsigned port;  /* ditto (the forwarder's port for TLS) */
     bool tcp;
     bool tls;
+    turn_tls_proxy *tls_proxy;
 } turn_server;
 
 struct ice_agent {
@@ -41,7 +43,12 @@ struct ice_agent {
     size_t n_turn;
     char *turn_user, *turn_pass;
     turn_probe *probe;
+    GSource *gather_watchdog;
 };
+
+/* libnice can leave gathering unfinished when a TURN-over-TCP connection
+ * breaks (it never times the discovery out). Past this, we stop waiting. */
+#define ICE_GATHER_WATCHDOG_S 12
 
 static const char *cand_type_str(NiceCandidateType t)
 {
@@ -96,6 +103,9 @@ static void fail(ice_agent *a, transport_failure reason, const char *detail)
 static void probe_done(transport_failure result, const char *detail, void *ud)
 {
     ice_agent *a = ud;
+    const char *tls_err = turn_tls_proxy_last_error(a->turn[0].tls_proxy);
+    if (result != TRANSPORT_FAIL_NONE && tls_err[0] != '\0')
+        detail = tls_err; /* says more than "connection closed" */
     if (result == TRANSPORT_FAIL_NONE)
         fail(a, TRANSPORT_FAIL_ICE_NO_CANDIDATES,
              "the TURN server allocates for us but libnice got no relayed "
@@ -111,8 +121,8 @@ static void check_candidates(ice_agent *a)
         return;
     if (a->n_local == 0) {
         if (a->n_turn > 0 && a->probe == NULL) {
-            /* Ask the first TURN server why (UDP or TCP; TLS is probed
-             * over plain TCP reachability only). */
+            /* Ask the first TURN server why (UDP, TCP, or TLS through
+             * its forwarder). */
             const turn_server *t = &a->turn[0];
             if (turn_probe_start(&a->probe, a->ctx, t->ip, t->port, t->tcp,
                                  a->turn_user ? a->turn_user : "",
@@ -148,12 +158,22 @@ static void on_new_candidate(NiceAgent *agent, NiceCandidate *c, gpointer ud)
     g_free(sdp);
 }
 
+static void stop_watchdog(ice_agent *a)
+{
+    if (a->gather_watchdog != NULL) {
+        g_source_destroy(a->gather_watchdog);
+        g_source_unref(a->gather_watchdog);
+        a->gather_watchdog = NULL;
+    }
+}
+
 static void on_gathering_done(NiceAgent *agent, guint stream, gpointer ud)
 {
     ice_agent *a = ud;
     (void) agent;
     if (stream != a->stream || a->local_done)
         return;
+    stop_watchdog(a);
     a->local_done = true;
     a->cb.candidate(NULL, a->cb.ud);
     check_candidates(a);
@@ -248,17 +268,28 @@ int ice_agent_new(ice_agent **out, GMainContext *ctx, bool controlling,
     }
     for (size_t i = 0; i < policy->n_turn_urls; i++) {
         bool is_turn;
-        char host[256];
         turn_server *t = &a->turn[a->n_turn];
         if (transport_parse_ice_url(policy->turn_urls[i], &is_turn, &t->tls,
-                                    &t->tcp, host, sizeof host,
+                                    &t->tcp, t->host, sizeof t->host,
                                     &t->port) != 0 ||
-            !is_turn || resolve(host, t->ip, sizeof t->ip) != 0) {
+            !is_turn ||
+            (!t->tls && resolve(t->host, t->ip, sizeof t->ip) != 0)) {
             g_info("transport: bad TURN URL %s",
                    policy->turn_urls[i] ? policy->turn_urls[i] : "(null)");
             goto done;
         }
         a->n_turn++;
+        if (t->tls) {
+            unsigned lport = 0;
+            int prc = turn_tls_proxy_new(&t->tls_proxy, ctx, t->host, t->port,
+                                         policy->turn_tls_ca_file, &lport);
+            if (prc != 0) {
+                rc = prc;
+                goto done;
+            }
+            g_strlcpy(t->ip, "127.0.0.1", sizeof t->ip);
+            t->port = lport;
+        }
     }
     if (a->n_turn > 0 &&
         (policy->turn_username == NULL || policy->turn_credential == NULL)) {
@@ -308,9 +339,9 @@ int ice_agent_new(ice_agent **out, GMainContext *ctx, bool controlling,
                                   policy->port_min, policy->port_max);
     for (size_t i = 0; i < a->n_turn; i++) {
         const turn_server *t = &a->turn[i];
-        NiceRelayType type = t->tls   ? NICE_RELAY_TYPE_TURN_TLS
-                             : t->tcp ? NICE_RELAY_TYPE_TURN_TCP
-                                      : NICE_RELAY_TYPE_TURN_UDP;
+        /* TLS goes through our forwarder, so libnice speaks plain TCP. */
+        NiceRelayType type =
+            t->tcp ? NICE_RELAY_TYPE_TURN_TCP : NICE_RELAY_TYPE_TURN_UDP;
         if (!nice_agent_set_relay_info(a->agent, a->stream, ICE_COMPONENT,
                                        t->ip, t->port, a->turn_user,
                                        a->turn_pass, type))
@@ -335,11 +366,25 @@ done:
     return rc;
 }
 
+static void agent_closed(GObject *src, GAsyncResult *res, gpointer ud)
+{
+    (void) src;
+    (void) res;
+    g_ptr_array_unref(ud);
+}
+
 void ice_agent_free(ice_agent *a)
 {
     if (a == NULL)
         return;
     turn_probe_free(a->probe);
+    stop_watchdog(a);
+    /* TLS forwarders live until libnice has released its allocations. */
+    GPtrArray *proxies =
+        g_ptr_array_new_with_free_func((GDestroyNotify) turn_tls_proxy_free);
+    for (size_t i = 0; i < a->n_turn; i++)
+        if (a->turn[i].tls_proxy != NULL)
+            g_ptr_array_add(proxies, a->turn[i].tls_proxy);
     if (a->agent != NULL) {
         g_signal_handlers_disconnect_by_data(a->agent, a);
         if (a->stream != 0)
@@ -347,9 +392,12 @@ void ice_agent_free(ice_agent *a)
                                    NULL, NULL);
         /* Releases TURN allocations; the task keeps the agent alive until
          * the relay answered (or timed out) on the agent's context. */
-        nice_agent_close_async(a->agent, NULL, NULL);
+        nice_agent_close_async(a->agent, agent_closed, proxies);
+        proxies = NULL;
         g_object_unref(a->agent);
     }
+    if (proxies != NULL)
+        g_ptr_array_unref(proxies);
     g_ptr_array_unref(a->local);
     g_free(a->turn_user);
     if (a->turn_pass != NULL) {
@@ -359,11 +407,23 @@ void ice_agent_free(ice_agent *a)
     g_free(a);
 }
 
+static gboolean gather_watchdog_fired(gpointer ud)
+{
+    ice_agent *a = ud;
+    g_info("transport: libnice did not finish gathering in %d s",
+           ICE_GATHER_WATCHDOG_S);
+    on_gathering_done(a->agent, a->stream, a);
+    return G_SOURCE_REMOVE;
+}
+
 int ice_agent_gather(ice_agent *a)
 {
     if (a->gathering)
         return TRANSPORT_ESTATE;
     a->gathering = true;
+    a->gather_watchdog = g_timeout_source_new_seconds(ICE_GATHER_WATCHDOG_S);
+    g_source_set_callback(a->gather_watchdog, gather_watchdog_fired, a, NULL);
+    g_source_attach(a->gather_watchdog, a->ctx);
     if (!nice_agent_gather_candidates(a->agent, a->stream)) {
         fail(a, TRANSPORT_FAIL_ICE_NO_CANDIDATES,
              "libnice could not gather (no usable interface or port)");

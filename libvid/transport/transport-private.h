@@ -213,6 +213,18 @@ int turn_probe_start(turn_probe **out, GMainContext *ctx, const char *ip,
                      const char *password, turn_probe_done done, void *ud);
 void turn_probe_free(turn_probe *p);
 
+/* TURN over TLS: a loopback TCP forwarder to a verified TLS connection
+ * (libnice has no real TLS for TURN in RFC 5245 mode). @ca_file NULL uses
+ * the system CAs. @local_port gets the loopback port to give libnice as a
+ * TURN-over-TCP server. @return 0, TRANSPORT_EINVAL, TRANSPORT_EFAIL. */
+typedef struct turn_tls_proxy turn_tls_proxy;
+int turn_tls_proxy_new(turn_tls_proxy **out, GMainContext *ctx,
+                       const char *host, unsigned port, const char *ca_file,
+                       unsigned *local_port);
+void turn_tls_proxy_free(turn_tls_proxy *px);
+/** Why the last TLS connection to the server failed, or "". */
+const char *turn_tls_proxy_last_error(const turn_tls_proxy *px);
+
 /** Parses "turn[s]:host[:port][?transport=udp|tcp]". @return 0 or
  *  TRANSPORT_EINVAL; @host gets the host (brackets removed). */
 int transport_parse_ice_url(const char *url, bool *is_turn, bool *tls,

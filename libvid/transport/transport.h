@@ -117,6 +117,9 @@ typedef struct {
     size_t n_turn_urls;
     const char *turn_username;   /* TURN REST "expiry:user" */
     const char *turn_credential; /* base64(HMAC-SHA1(secret, username)) */
+    /** PEM file of CAs trusted for turns: servers; NULL = system CAs. The
+     *  server's certificate must match the URL's host (name or IP). */
+    const char *turn_tls_ca_file;
     bool relay_only;             /* ICE transport policy "relay" */
     unsigned port_min, port_max; /* media UDP port range; 0,0 = any */
     bool ice_udp;                /* default true */

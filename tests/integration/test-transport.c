@@ -13,9 +13,12 @@
 #include <sys/prctl.h>
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "transport.h"
 
@@ -52,6 +55,9 @@ struct fixture {
     const char *profiles_a, *profiles_b; /* srtp_profiles for the peers */
     char turn_secret[33];
     unsigned turn_port;
+    unsigned turn_tls_port;
+    char *turn_dir; /* coturn's files, removed at teardown */
+    char *turn_ca;  /* PEM of coturn's self-signed certificate */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -247,6 +253,20 @@ static void fixture_teardown(fixture *f, gconstpointer data)
         g_subprocess_send_signal(f->coturn, SIGTERM);
         g_subprocess_wait(f->coturn, NULL, NULL);
         g_object_unref(f->coturn);
+    }
+    if (f->turn_dir != NULL) {
+        GDir *d = g_dir_open(f->turn_dir, 0, NULL);
+        const char *name;
+        while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+            char *fp = g_build_filename(f->turn_dir, name, NULL);
+            g_unlink(fp);
+            g_free(fp);
+        }
+        if (d != NULL)
+            g_dir_close(d);
+        g_rmdir(f->turn_dir);
+        g_free(f->turn_dir);
+        g_free(f->turn_ca);
     }
     g_main_context_pop_thread_default(f->ctx);
     g_main_context_unref(f->ctx);
@@ -898,6 +918,38 @@ static void child_setup(gpointer ud)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
+/* coturn's TLS identity: self-signed P-256 with subjectAltName
+ * IP:127.0.0.1, also used as the trusted CA file. */
+static void write_server_cert(const char *cert_path, const char *key_path)
+{
+    X509 *x;
+    EVP_PKEY *k;
+    make_cert(&x, &k);
+    X509V3_CTX v3;
+    X509V3_set_ctx_nodb(&v3);
+    X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+    const char *exts[][2] = {{"subjectAltName", "IP:127.0.0.1"},
+                             {"basicConstraints", "critical,CA:TRUE"}};
+    for (size_t i = 0; i < G_N_ELEMENTS(exts); i++) {
+        X509_EXTENSION *e = X509V3_EXT_nconf(NULL, &v3, exts[i][0], exts[i][1]);
+        g_assert_nonnull(e);
+        X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+    }
+    g_assert_cmpint(X509_sign(x, k, EVP_sha256()), >, 0);
+    FILE *fc = fopen(cert_path, "w");
+    FILE *fk = fopen(key_path, "w");
+    g_assert_nonnull(fc);
+    g_assert_nonnull(fk);
+    g_assert_cmpint(PEM_write_X509(fc, x), ==, 1);
+    g_assert_cmpint(PEM_write_PrivateKey(fk, k, NULL, NULL, 0, NULL, NULL), ==,
+                    1);
+    fclose(fc);
+    fclose(fk);
+    X509_free(x);
+    EVP_PKEY_free(k);
+}
+
 static gboolean start_coturn(fixture *f)
 {
     char *path = g_find_program_in_path("turnserver");
@@ -910,9 +962,18 @@ static gboolean start_coturn(fixture *f)
             "abcdefghijklmnopqrstuvwxyz012345"[g_random_int_range(0, 32)];
     f->turn_secret[32] = '\0';
     f->turn_port = free_port();
+    f->turn_tls_port = free_port();
     unsigned relay_min = free_port();
     char *dir = g_dir_make_tmp("vid-coturn-XXXXXX", NULL);
     g_assert_nonnull(dir);
+    f->turn_dir = g_strdup(dir);
+    f->turn_ca = g_build_filename(dir, "cert.pem", NULL);
+    char *key_path = g_build_filename(dir, "key.pem", NULL);
+    write_server_cert(f->turn_ca, key_path);
+    char *cert_arg = g_strdup_printf("--cert=%s", f->turn_ca);
+    char *key_arg = g_strdup_printf("--pkey=%s", key_path);
+    char *tls_port =
+        g_strdup_printf("--tls-listening-port=%u", f->turn_tls_port);
     char *port = g_strdup_printf("--listening-port=%u", f->turn_port);
     char *secret = g_strdup_printf("--static-auth-secret=%s", f->turn_secret);
     char *db = g_strdup_printf("--userdb=%s/turndb", dir);
@@ -927,14 +988,18 @@ static gboolean start_coturn(fixture *f)
     g_subprocess_launcher_set_child_setup(l, child_setup, NULL, NULL);
     GError *err = NULL;
     f->coturn = g_subprocess_launcher_spawn(
-        l, &err, path, "-n", "--no-cli", "--no-tls", "--no-dtls",
-        "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", port,
+        l, &err, path, "-n", "--no-cli", "--no-dtls", tls_port, cert_arg,
+        key_arg, "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", port,
         "--use-auth-secret", secret, "--realm=vid.test",
         "--allow-loopback-peers", "--no-multicast-peers", db, pid, log,
         "--simple-log", minp, maxp, NULL);
     g_object_unref(l);
     g_assert_no_error(err);
     g_free(path);
+    g_free(key_path);
+    g_free(cert_arg);
+    g_free(key_arg);
+    g_free(tls_port);
     g_free(port);
     g_free(secret);
     g_free(db);
@@ -982,9 +1047,13 @@ static void test_relay_coturn(fixture *f, gconstpointer data)
         return;
     char *user, *pass;
     mint(f->turn_secret, &user, &pass);
-    char *url = g_strdup_printf("turn:127.0.0.1:%u?transport=%s", f->turn_port,
-                                transport_param);
+    bool tls = strcmp(transport_param, "tls") == 0;
+    char *url = tls ? g_strdup_printf("turns:127.0.0.1:%u?transport=tcp",
+                                      f->turn_tls_port)
+                    : g_strdup_printf("turn:127.0.0.1:%u?transport=%s",
+                                      f->turn_port, transport_param);
     transport_policy pol = TRANSPORT_POLICY_INIT;
+    pol.turn_tls_ca_file = f->turn_ca;
     pol.relay_only = true;
     pol.turn_urls[0] = url;
     pol.n_turn_urls = 1;
@@ -1038,6 +1107,33 @@ static void test_turn_refused(fixture *f, gconstpointer data)
     g_test_message("%s", transport_get_failure_detail(f->a.t));
     g_assert_cmpint(transport_get_failure(f->a.t), ==,
                     TRANSPORT_FAIL_ICE_TURN_REFUSED);
+    g_assert_cmpuint(f->a.n_cands, ==, 0);
+    g_free(url);
+    g_free(user);
+    g_free(pass);
+}
+
+static void test_turn_tls_untrusted(fixture *f, gconstpointer data)
+{
+    (void) data;
+    if (!start_coturn(f))
+        return;
+    char *user, *pass;
+    mint(f->turn_secret, &user, &pass);
+    char *url = g_strdup_printf("turns:127.0.0.1:%u", f->turn_tls_port);
+    transport_policy pol = TRANSPORT_POLICY_INIT;
+    pol.relay_only = true;
+    pol.turn_urls[0] = url;
+    pol.n_turn_urls = 1;
+    pol.turn_username = user;
+    pol.turn_credential = pass;
+    /* No CA file: coturn's self-signed certificate is not trusted, so
+     * nothing (credentials included) goes to it. */
+    single_with_remote(f, &pol, true);
+    g_assert_true(wait_for(f, a_terminal, 90 * G_USEC_PER_SEC));
+    g_test_message("%s", transport_get_failure_detail(f->a.t));
+    g_assert_cmpint(transport_get_failure(f->a.t), ==,
+                    TRANSPORT_FAIL_ICE_TURN_UNREACHABLE);
     g_assert_cmpuint(f->a.n_cands, ==, 0);
     g_free(url);
     g_free(user);
@@ -1139,6 +1235,8 @@ int main(int argc, char **argv)
     ADD("/transport/ice-tcp-only", test_ice_tcp_only, NULL);
     ADD("/transport/relay-coturn-udp", test_relay_coturn, "udp");
     ADD("/transport/relay-coturn-tcp", test_relay_coturn, "tcp");
+    ADD("/transport/relay-coturn-tls", test_relay_coturn, "tls");
+    ADD("/transport/turn-tls-untrusted", test_turn_tls_untrusted, NULL);
     ADD("/transport/turn-refused", test_turn_refused, NULL);
     ADD("/transport/turn-unreachable", test_turn_unreachable, NULL);
     ADD("/transport/consent-lost", test_consent_lost, NULL);
