@@ -276,7 +276,9 @@ void vid_test_server_stop(vid_test_server *s)
         return;
     int status = vid_test_server_terminate(s);
     if (status != 0)
-        g_warning("vid-signaling-server exited with status %d", status);
+        g_error("vid-signaling-server exited with status %d on SIGTERM "
+                "(see its stderr)",
+                status);
     if (g_getenv("VID_TEST_KEEP_STATE") == NULL)
         rm_rf(s->dir);
     g_free(s->dir);

@@ -44,7 +44,9 @@ void vid_test_server_restart(vid_test_server *s);
  * when killed by a signal). The server can be restarted afterwards with
  * vid_test_server_restart(). */
 int vid_test_server_terminate(vid_test_server *s);
-/* SIGTERM, wait, remove the state directory, free. NULL is a no-op. */
+/* SIGTERM, wait, remove the state directory, free. A non-zero exit
+ * status (crash, or valgrind errors under VID_TEST_SERVER_WRAPPER) fails
+ * the test. NULL is a no-op. */
 void vid_test_server_stop(vid_test_server *s);
 
 /* Run the server binary with --config of @s (when @s is not NULL) and the
