@@ -12,6 +12,12 @@ VID_PACKAGES=(
     libglib2.0-dev glib-networking libsoup-3.0-dev libjansson-dev
     libsqlite3-dev sqlite3 libsodium-dev libssl-dev openssl
     libwebsockets-dev libwebsockets-evlib-uv libuv1-dev
+    libnice-dev libsrtp2-dev
+    libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+    libgstreamer-plugins-bad1.0-dev gstreamer1.0-plugins-base
+    gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
+    gstreamer1.0-tools libvpx-dev libopus-dev
+    coturn nftables iproute2
     valgrind clang libclang-rt-14-dev curl
 )
 
