@@ -41,6 +41,9 @@ REMB = h("8fce0007 12345678 00000000") + b"REMB" + h(
     "0307fb93 23456789 2345678a 2345678b")
 TWCC = h("8fcd0008 01020304 05060708 fffe0014 00001007"
          "2003e100 b0100400 ffff fc10010203 00")
+# Chrome's transport-cc (P bit padding), see tests/unit/rtp/test-rtcp.c
+TWCC_CHROME = h("afcd0007 00000001 dd586eb6 00010009 5e911000"
+                "20091c0c 2c380004 00081801")
 EMPTY_RR = h("80c90001 00000007")
 
 # fuzz-rtcp: first byte bit 0 = reduced-size rules.
@@ -52,6 +55,7 @@ RTCP = {
     "fir": b"\x01" + FIR,
     "remb": b"\x01" + REMB,
     "twcc": b"\x01" + TWCC,
+    "twcc-chrome": b"\x01" + TWCC_CHROME,
     "rr-remb-twcc-pli": b"\x00" + EMPTY_RR + REMB + TWCC + PLI,
 }
 

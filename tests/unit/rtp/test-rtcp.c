@@ -119,6 +119,21 @@ static const uint8_t twcc[] = {
     0x00,                   /* zero padding to 32 bits */
 };
 
+/* transport-cc as Chrome sends it (a capture published with Wireshark's
+ * dissection in olivermichel/webrtc-analysis, test/include/data.h): sent
+ * alone (reduced size) and padded with the RTCP P bit. */
+static const uint8_t twcc_chrome[] = {
+    0xaf, 0xcd, 0x00, 0x07, /* V=2 P=1 FMT=15, PT=205, length 7 (32) */
+    0x00, 0x00, 0x00, 0x01, /* sender SSRC 1 */
+    0xdd, 0x58, 0x6e, 0xb6, /* media SSRC */
+    0x00, 0x01, 0x00, 0x09, /* base seq 1, status count 9 */
+    0x5e, 0x91, 0x10, 0x00, /* reference time 6197520, fb count 0 */
+    0x20, 0x09,             /* run of 9, symbol 1 (small delta) */
+    0x1c, 0x0c, 0x2c, 0x38, /* deltas: 7, 3, 11, 14 ms */
+    0x00, 0x04, 0x00, 0x08, /* 0, 1, 0, 2 ms */
+    0x18,                   /* 6 ms */
+    0x01,                   /* RTCP padding: 1 byte (the count itself) */
+};
 /* clang-format on */
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -364,6 +379,7 @@ static void test_truncations(void)
         {fir, sizeof(fir), RTCP_FLAG_REDUCED_SIZE, 0},
         {remb, sizeof(remb), RTCP_FLAG_REDUCED_SIZE, 0},
         {twcc, sizeof(twcc), RTCP_FLAG_REDUCED_SIZE, 0},
+        {twcc_chrome, sizeof(twcc_chrome), RTCP_FLAG_REDUCED_SIZE, 0},
     };
 
     for (size_t v = 0; v < G_N_ELEMENTS(vec); v++) {
@@ -810,6 +826,43 @@ static void test_twcc_malformed(void)
     g_assert_cmpint(hdr.reference_time, ==, -2);
 }
 
+static void test_twcc_chrome(void)
+{
+    static const int32_t want_ms_x4[9] = {28, 12, 44, 56, 0, 4, 0, 8, 24};
+    rtcp_iter it;
+    rtcp_header h;
+    rtcp_fb fb;
+    rtcp_twcc hdr;
+    rtcp_twcc_packet p[9];
+
+    /* Alone it is only valid as reduced-size RTCP. */
+    g_assert_cmpint(rtcp_iter_init(&it, twcc_chrome, sizeof(twcc_chrome), 0),
+                    ==, RTP_ERR_INVALID);
+    single(twcc_chrome, sizeof(twcc_chrome), &h);
+    g_assert_true(h.padding);
+    g_assert_cmpuint(h.body_len, ==, 27);
+    g_assert_cmpint(rtcp_fb_parse(&fb, &h), ==, RTP_OK);
+    g_assert_cmpuint(fb.media_ssrc, ==, 0xdd586eb6);
+    g_assert_cmpint(rtcp_twcc_parse(&fb, &hdr, p, 9), ==, RTP_OK);
+    g_assert_cmpuint(hdr.base_seq, ==, 1);
+    g_assert_cmpuint(hdr.status_count, ==, 9);
+    g_assert_cmpint(hdr.reference_time, ==, 6197520);
+    g_assert_cmpuint(hdr.fb_count, ==, 0);
+    for (int i = 0; i < 9; i++) {
+        g_assert_cmpuint(p[i].seq, ==, (uint16_t) (1 + i));
+        g_assert_cmpuint(p[i].status, ==, RTCP_TWCC_SMALL_DELTA);
+        g_assert_cmpint(p[i].delta, ==, want_ms_x4[i]); /* 250 us units */
+    }
+    /* Our builder writes the same chunk and deltas, zero-padded instead
+     * of P-bit padded. */
+    uint8_t out[64];
+    int n = rtcp_twcc_build(out, sizeof(out), 1, 0xdd586eb6, &hdr, p, 9);
+    g_assert_cmpint(n, ==, 32);
+    g_assert_cmpmem(out + 4, 27, twcc_chrome + 4, 27);
+    g_assert_cmpuint(out[0], ==, 0x8f);
+    g_assert_cmpuint(out[31], ==, 0);
+}
+
 /* Many packets with a deterministic mix of losses and delta sizes. */
 static void test_twcc_large(void)
 {
@@ -956,6 +1009,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rtcp/remb", test_remb);
     g_test_add_func("/rtcp/twcc-vector", test_twcc_vector);
     g_test_add_func("/rtcp/twcc-malformed", test_twcc_malformed);
+    g_test_add_func("/rtcp/twcc-chrome", test_twcc_chrome);
     g_test_add_func("/rtcp/twcc-large", test_twcc_large);
     return g_test_run();
 }
