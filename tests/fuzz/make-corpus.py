@@ -14,6 +14,15 @@ def h(s):
 
 
 RTP = {
+    # Chrome's headers (see tests/unit/rtp/test-rtp.c)
+    "chrome-one-byte": h("902d1a5f d4090549 f7b16e83 bede0003"
+                         "22f34350 41009bd2 81004500"),
+    "chrome-two-byte": h("902d61c5 950a0fee 8d3814e5 10000011"
+                         "020303f7 ae040200 02090130 03010006"
+                         "0102070d 01000100 07000700 0a000000"
+                         "000d21c0 00018003 187aaaf1 30a0a014"
+                         "d1413823 04600864 22222650 09f00770"
+                         "13f00ef0"),
     # V=2 M=1 PT=96 seq 0x1234, payload "abc"
     "basic": h("80e01234 deadbeef 01020304") + b"abc",
     # P=1 X=1 CC=2, RFC 8285 4.2 one-byte extension, 4 padding bytes

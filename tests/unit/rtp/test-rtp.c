@@ -188,6 +188,83 @@ static void test_two_byte(void)
     g_assert_cmpuint(pkt.payload_len, ==, 0);
 }
 
+/* Two RTP headers as Chrome sends them (captures published with their
+ * Wireshark dissection in olivermichel/webrtc-analysis,
+ * test/include/data.h; payloads cut off there, so none here). */
+/* clang-format off */
+static const uint8_t chrome_one_byte[] = {
+    0x90, 0x2d, 0x1a, 0x5f, /* X=1, PT=45, seq 6751 */
+    0xd4, 0x09, 0x05, 0x49, /* timestamp 3557360969 */
+    0xf7, 0xb1, 0x6e, 0x83, /* SSRC */
+    0xbe, 0xde, 0x00, 0x03, /* one-byte form, 3 words */
+    0x22, 0xf3, 0x43, 0x50, /* id 2 len 3: abs-send-time 0xf34350 */
+    0x41, 0x00, 0x9b,       /* id 4 len 2: transport-wide seq 155 */
+    0xd2, 0x81, 0x00, 0x45, /* id 13 len 3 */
+    0x00,                   /* padding */
+};
+static const uint8_t chrome_two_byte[] = {
+    0x90, 0x2d, 0x61, 0xc5, /* X=1, PT=45, seq 25029 */
+    0x95, 0x0a, 0x0f, 0xee, /* timestamp 2500464622 */
+    0x8d, 0x38, 0x14, 0xe5, /* SSRC */
+    0x10, 0x00, 0x00, 0x11, /* two-byte form, 17 words */
+    0x02, 0x03, 0x03, 0xf7, 0xae, /* id 2 len 3: abs-send-time */
+    0x04, 0x02, 0x00, 0x02,       /* id 4 len 2: transport-wide seq 2 */
+    0x09, 0x01, 0x30,             /* id 9 len 1 */
+    0x03, 0x01, 0x00,             /* id 3 len 1 */
+    0x06, 0x01, 0x02,             /* id 6 len 1 */
+    0x07, 0x0d, 0x01, 0x00, 0x01, 0x00, 0x07, 0x00, /* id 7 len 13 */
+    0x07, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x00,
+    0x0d, 0x21, 0xc0, 0x00, 0x01, 0x80, 0x03, 0x18, /* id 13 len 33: */
+    0x7a, 0xaa, 0xf1, 0x30, 0xa0, 0xa0, 0x14, 0xd1, /* too long for */
+    0x41, 0x38, 0x23, 0x04, 0x60, 0x08, 0x64, 0x22, /* the one-byte */
+    0x22, 0x26, 0x50, 0x09, 0xf0, 0x07, 0x70, 0x13, /* form */
+    0xf0, 0x0e, 0xf0,
+};
+/* clang-format on */
+
+static void test_chrome_vectors(void)
+{
+    rtp_packet p;
+    rtp_ext_iter it;
+    uint32_t abs24 = 0;
+    uint16_t seq = 0;
+    uint8_t id;
+    const uint8_t *d;
+    size_t dl;
+    static const uint8_t ids[] = {2, 4, 9, 3, 6, 7, 13};
+    static const size_t lens[] = {3, 2, 1, 1, 1, 13, 33};
+
+    g_assert_cmpint(rtp_parse(&p, chrome_one_byte, sizeof(chrome_one_byte)), ==,
+                    RTP_OK);
+    g_assert_cmpuint(p.payload_type, ==, 45);
+    g_assert_cmpuint(p.seq, ==, 6751);
+    g_assert_cmpuint(p.timestamp, ==, 3557360969u);
+    g_assert_cmpuint(p.payload_len, ==, 0);
+    g_assert_cmpint(rtp_ext_find_abs_send_time(&p, 2, &abs24), ==, RTP_OK);
+    g_assert_cmpuint(abs24, ==, 0xf34350);
+    g_assert_cmpint(rtp_ext_find_twcc_seq(&p, 4, &seq), ==, RTP_OK);
+    g_assert_cmpuint(seq, ==, 155);
+    g_assert_cmpint(rtp_ext_find(&p, 13, &d, &dl), ==, RTP_OK);
+    g_assert_cmpuint(dl, ==, 3);
+
+    g_assert_cmpint(rtp_parse(&p, chrome_two_byte, sizeof(chrome_two_byte)), ==,
+                    RTP_OK);
+    g_assert_cmpuint(p.seq, ==, 25029);
+    g_assert_cmpuint(p.ext_profile, ==, 0x1000);
+    g_assert_cmpuint(p.ext_len, ==, 68);
+    g_assert_cmpint(rtp_ext_iter_init(&it, &p), ==, RTP_OK);
+    for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
+        g_assert_cmpint(rtp_ext_next(&it, &id, &d, &dl), ==, 1);
+        g_assert_cmpuint(id, ==, ids[i]);
+        g_assert_cmpuint(dl, ==, lens[i]);
+    }
+    g_assert_cmpint(rtp_ext_next(&it, &id, &d, &dl), ==, 0);
+    g_assert_cmpint(rtp_ext_find_abs_send_time(&p, 2, &abs24), ==, RTP_OK);
+    g_assert_cmpuint(abs24, ==, 0x03f7ae);
+    g_assert_cmpint(rtp_ext_find_twcc_seq(&p, 4, &seq), ==, RTP_OK);
+    g_assert_cmpuint(seq, ==, 2);
+}
+
 static void test_bad_padding(void)
 {
     uint8_t b[sizeof(basic)];
@@ -216,6 +293,8 @@ static void test_truncations(void)
         {basic, sizeof(basic), 12},
         {full, sizeof(full), 36},
         {two_byte, sizeof(two_byte), 28},
+        {chrome_one_byte, sizeof(chrome_one_byte), 28},
+        {chrome_two_byte, sizeof(chrome_two_byte), 84},
     };
 
     for (size_t v = 0; v < G_N_ELEMENTS(vec); v++) {
@@ -657,6 +736,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rtp/bad-version", test_bad_version);
     g_test_add_func("/rtp/parse-full", test_parse_full);
     g_test_add_func("/rtp/rfc8285-two-byte", test_two_byte);
+    g_test_add_func("/rtp/chrome-vectors", test_chrome_vectors);
     g_test_add_func("/rtp/bad-padding", test_bad_padding);
     g_test_add_func("/rtp/truncations", test_truncations);
     g_test_add_func("/rtp/round-trip", test_round_trip);
