@@ -380,6 +380,91 @@ static void test_login_unknown_user(void)
     peer_free(a);
 }
 
+static void test_session_replaced(void)
+{
+    /* The same user and device logging in elsewhere closes this session;
+     * the client must not fight back by reconnecting. */
+    peer *first = peer_new("alice", "dup", TRUE);
+    peer *second =
+        peer_new_full("alice2", "dup", FALSE, vid_test_server_ca_file(server));
+    rec_event *e;
+
+    login_ok(first, "alice", "alice-password");
+    login_ok(second, "alice", "alice-password");
+    e = expect2(first, VID_EVENT_DISCONNECTED, second);
+    g_assert_cmpint(e->code, ==, VID_EREPLACED);
+    g_assert_false(e->will_reconnect);
+    rec_event_free(e);
+    pump(&first, 1, 1500, NULL, NULL);
+    g_assert_cmpuint(g_queue_get_length(&first->events), ==, 0);
+    peer_free(first);
+    peer_free(second);
+}
+
+static void test_login_throttled(void)
+{
+    vid_test_server *saved = server;
+    peer *a;
+    rec_event *e = NULL;
+    int attempts;
+
+    server = vid_test_server_start(NULL);
+    vid_test_server_add_user(server, "alice", "alice-password");
+    a = peer_new("alice", "throttle", TRUE);
+    for (attempts = 1; attempts <= 10; attempts++) {
+        g_assert_cmpint(vid_client_login(a->client, "alice", "wrong", NULL), ==,
+                        VID_OK);
+        e = expect(a, VID_EVENT_LOGIN_FAILED);
+        if (e->code == VID_ETHROTTLED)
+            break;
+        g_assert_cmpint(e->code, ==, VID_EAUTH);
+        rec_event_free(e);
+        e = NULL;
+    }
+    g_assert_nonnull(e);
+    g_assert_cmpint(e->code, ==, VID_ETHROTTLED);
+    g_assert_cmpstr(e->server_code, ==, "login_throttled");
+    g_assert_cmpint(e->retry_after, >, 0);
+    rec_event_free(e);
+    /* Even the right password is refused while throttled. */
+    g_assert_cmpint(
+        vid_client_login(a->client, "alice", "alice-password", NULL), ==,
+        VID_OK);
+    e = expect(a, VID_EVENT_LOGIN_FAILED);
+    g_assert_cmpint(e->code, ==, VID_ETHROTTLED);
+    rec_event_free(e);
+    peer_free(a);
+    vid_test_server_stop(server);
+    server = saved;
+}
+
+static void test_identity_change_refused(void)
+{
+    /* identity_change = reject: the same device with a new key (another
+     * state directory) is refused with VID_EIDENTITY. */
+    vid_test_server *saved = server;
+    peer *a;
+    peer *impostor;
+    rec_event *e;
+
+    server = vid_test_server_start("[server]\nidentity_change = reject\n");
+    vid_test_server_add_user(server, "alice", "alice-password");
+    a = peer_new("alice", "laptop-id", TRUE);
+    login_ok(a, "alice", "alice-password");
+    peer_free(a);
+    impostor = peer_new("alice-other-key", "laptop-id", TRUE);
+    g_assert_cmpint(
+        vid_client_login(impostor->client, "alice", "alice-password", NULL), ==,
+        VID_OK);
+    e = expect(impostor, VID_EVENT_LOGIN_FAILED);
+    g_assert_cmpint(e->code, ==, VID_EIDENTITY);
+    g_assert_cmpstr(e->server_code, ==, "fingerprint_mismatch");
+    rec_event_free(e);
+    peer_free(impostor);
+    vid_test_server_stop(server);
+    server = saved;
+}
+
 static void test_tls_wrong_ca(void)
 {
     /* Another peer's identity certificate is a valid PEM certificate that
@@ -951,6 +1036,10 @@ int main(int argc, char **argv)
     g_test_add_func("/client/login/wrong-password", test_login_wrong_password);
     g_test_add_func("/client/login/unknown-user", test_login_unknown_user);
     g_test_add_func("/client/login/policy", test_policy_from_config);
+    g_test_add_func("/client/login/session-replaced", test_session_replaced);
+    g_test_add_func("/client/login/throttled", test_login_throttled);
+    g_test_add_func("/client/login/identity-change-refused",
+                    test_identity_change_refused);
     g_test_add_func("/client/tls/wrong-ca", test_tls_wrong_ca);
     g_test_add_func("/client/presence", test_presence);
     g_test_add_data_func("/client/call/flow-caller-fd", GINT_TO_POINTER(TRUE),
