@@ -39,6 +39,7 @@ rate=2000
 sat_conns=1000
 duration=10
 hold=10
+settle=2
 
 usage() {
     sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'
@@ -93,8 +94,9 @@ if [ "$quick" = 1 ]; then
     conns=200
     rate=500
     sat_conns=200
-    duration=2
-    hold=1
+    duration=1
+    hold=0.5
+    settle=0.5
 fi
 
 load="$builddir/bench/signaling-load"
@@ -208,6 +210,7 @@ if ! "$server" --config "$work/bench.conf" user import \
 fi
 say "import took $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 
+failures=0
 node_ok=0
 if [ "$reference" = 1 ]; then
     if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
@@ -216,9 +219,14 @@ if [ "$reference" = 1 ]; then
         if [ ! -f "$top/bench/reference/node_modules/ws/package.json" ]; then
             say "installing ws from the npm registry into bench/reference"
             (cd "$top/bench/reference" && npm ci --no-audit --no-fund \
-                --loglevel=error >&2)
+                --loglevel=error >&2) || true
         fi
-        node_ok=1
+        if [ -f "$top/bench/reference/node_modules/ws/package.json" ]; then
+            node_ok=1
+        else
+            say "npm could not install ws: skipping the Node.js reference"
+            failures=$((failures + 1))
+        fi
     fi
 fi
 
@@ -256,7 +264,6 @@ stop_server() {
 }
 
 declare -A R
-failures=0
 
 # run_scenario KIND SCENARIO ARGS...: results into R[KIND.SCENARIO.key].
 run_scenario() {
@@ -267,12 +274,11 @@ run_scenario() {
         failures=$((failures + 1))
         return 0
     }
-    sleep 0.5
     say "$kind: $sc: $*"
     out="$work/$kind-$sc.out"
     rc=0
     timeout 900 "$load" --port "$port" --ca "$work/cert.pem" \
-        --server-pid "$srv_pid" "$@" >"$out" 2>"$work/$kind-$sc.err" ||
+        --server-pid "$srv_pid" --settle "$settle" "$@" >"$out" 2>"$work/$kind-$sc.err" ||
         rc=$?
     sed 's/^/    /' "$work/$kind-$sc.err" >&2
     stop_server
@@ -308,10 +314,13 @@ ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-";
         else printf "%.2f", a / b }'
 }
-mib() { [ -n "$1" ] && awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+mib() {
+    if [ -n "$1" ]; then awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; fi
+}
 cpu_pct() {
-    [ -n "$1" ] && [ -n "$2" ] &&
+    if [ -n "$1" ] && [ -n "$2" ]; then
         awk -v c="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", 100 * c / s }'
+    fi
 }
 
 metric() { # kind scenario key -> value

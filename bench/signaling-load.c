@@ -120,6 +120,7 @@ typedef struct {
     unsigned pairs_wanted;
     unsigned pairs_ready;
     int phase; /* see PH_* */
+    double next_progress;
     uint64_t phase_start_ns;
     uint64_t msg_start_ns;
     uint64_t msg_stop_ns;
@@ -729,6 +730,12 @@ static void on_tick(uv_timer_t *t)
     case PH_CONNECT:
         while (B.next_conn < B.n && B.inflight < B.concurrency)
             conn_start(&B.conns[B.next_conn++]);
+        if (el >= B.next_progress) {
+            if (B.next_progress > 0)
+                logmsg("... %.0f s: %u logged in, %u failed, %u in flight", el,
+                       B.ready, B.failed, B.inflight);
+            B.next_progress += 5;
+        }
         if (B.next_conn == B.n && B.inflight == 0) {
             logmsg("%u connections logged in, %u failed (%.1f s)", B.ready,
                    B.failed, el);
