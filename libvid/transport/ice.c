@@ -22,6 +22,7 @@ typedef struct {
     unsigned port;  /* ditto (the forwarder's port for TLS) */
     bool tcp;
     bool tls;
+    bool tls_failed;
     turn_tls_proxy *tls_proxy;
 } turn_server;
 
@@ -48,7 +49,7 @@ struct ice_agent {
 
 /* libnice can leave gathering unfinished when a TURN-over-TCP connection
  * breaks (it never times the discovery out). Past this, we stop waiting. */
-#define ICE_GATHER_WATCHDOG_S 12
+#define ICE_GATHER_WATCHDOG_S 30
 
 static const char *cand_type_str(NiceCandidateType t)
 {
@@ -231,6 +232,25 @@ static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len,
     a->cb.recv((uint8_t *) buf, len, a->cb.ud);
 }
 
+/* A TLS connection to a turns: server failed (untrusted certificate,
+ * refused, ...). libnice would wait for its TURN-over-TCP discovery for
+ * ever; when relay-only and every TURN server is such a failed turns:
+ * one, no relayed candidate can come: gathering is over. */
+static void tls_failed(void *ud)
+{
+    ice_agent *a = ud;
+    for (size_t i = 0; i < a->n_turn; i++)
+        if (a->turn[i].tls_proxy != NULL &&
+            turn_tls_proxy_last_error(a->turn[i].tls_proxy)[0] != '\0')
+            a->turn[i].tls_failed = true;
+    if (!a->relay_only || a->local_done || !a->gathering)
+        return;
+    for (size_t i = 0; i < a->n_turn; i++)
+        if (!a->turn[i].tls_failed)
+            return;
+    on_gathering_done(a->agent, a->stream, a);
+}
+
 int ice_agent_new(ice_agent **out, GMainContext *ctx, bool controlling,
                   const transport_policy *policy,
                   const char *const *local_addresses, const ice_callbacks *cb)
@@ -282,7 +302,8 @@ int ice_agent_new(ice_agent **out, GMainContext *ctx, bool controlling,
         if (t->tls) {
             unsigned lport = 0;
             int prc = turn_tls_proxy_new(&t->tls_proxy, ctx, t->host, t->port,
-                                         policy->turn_tls_ca_file, &lport);
+                                         policy->turn_tls_ca_file, tls_failed,
+                                         a, &lport);
             if (prc != 0) {
                 rc = prc;
                 goto done;
@@ -382,9 +403,12 @@ void ice_agent_free(ice_agent *a)
     /* TLS forwarders live until libnice has released its allocations. */
     GPtrArray *proxies =
         g_ptr_array_new_with_free_func((GDestroyNotify) turn_tls_proxy_free);
-    for (size_t i = 0; i < a->n_turn; i++)
-        if (a->turn[i].tls_proxy != NULL)
+    for (size_t i = 0; i < a->n_turn; i++) {
+        if (a->turn[i].tls_proxy != NULL) {
+            turn_tls_proxy_stop_accepting(a->turn[i].tls_proxy);
             g_ptr_array_add(proxies, a->turn[i].tls_proxy);
+        }
+    }
     if (a->agent != NULL) {
         g_signal_handlers_disconnect_by_data(a->agent, a);
         if (a->stream != 0)
@@ -459,10 +483,13 @@ int ice_agent_set_remote_credentials(ice_agent *a, const char *ufrag,
 
 int ice_agent_add_remote_candidate(ice_agent *a, const char *cand)
 {
-    if (cand == NULL || strlen(cand) > 512)
+    unsigned comp = 0;
+    if (transport_candidate_check(cand, &comp) != 0)
         return TRANSPORT_EINVAL;
     if (a->failed)
         return TRANSPORT_ESTATE;
+    if (comp != ICE_COMPONENT)
+        return TRANSPORT_OK; /* rtcp-mux: RTCP candidates have no use */
     char *line = g_str_has_prefix(cand, "a=") ? g_strdup(cand)
                                               : g_strconcat("a=", cand, NULL);
     NiceCandidate *c =
@@ -470,7 +497,11 @@ int ice_agent_add_remote_candidate(ice_agent *a, const char *cand)
     g_free(line);
     if (c == NULL)
         return TRANSPORT_EINVAL;
-    c->component_id = ICE_COMPONENT; /* rtcp-mux: one component */
+    if (c->component_id != ICE_COMPONENT) {
+        /* rtcp-mux: an RTCP (component 2) candidate has no use here. */
+        nice_candidate_free(c);
+        return TRANSPORT_OK;
+    }
     GSList l = {.data = c, .next = NULL};
     int n = nice_agent_set_remote_candidates(a->agent, a->stream, ICE_COMPONENT,
                                              &l);

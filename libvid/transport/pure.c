@@ -252,3 +252,96 @@ int dtls_pack_records(const uint8_t *buf, size_t len, size_t mtu,
     }
     return n;
 }
+
+/* ---------------------------------------------------------------------- */
+/* ICE candidate attribute (RFC 8839 section 5.1), checked before libnice
+ * sees it: libnice's parser truncates out-of-range numbers. */
+
+static bool parse_uint(const char *s, guint64 max, guint64 *out)
+{
+    guint64 v = 0;
+    if (s == NULL || *s == '\0' || strlen(s) > 10)
+        return false;
+    for (const char *c = s; *c != '\0'; c++) {
+        if (*c < '0' || *c > '9')
+            return false;
+        v = v * 10 + (guint64) (*c - '0');
+    }
+    if (v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool ice_chars(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!g_ascii_isalnum(s[i]) && s[i] != '+' && s[i] != '/')
+            return false;
+    return true;
+}
+
+int transport_candidate_check(const char *cand, unsigned *component)
+{
+    if (cand == NULL)
+        return TRANSPORT_EINVAL;
+    if (strncmp(cand, "a=", 2) == 0)
+        cand += 2;
+    if (strncmp(cand, "candidate:", 10) != 0 || strlen(cand) > 512)
+        return TRANSPORT_EINVAL;
+    int rc = TRANSPORT_EINVAL;
+    gchar **tok = g_strsplit(cand + 10, " ", 64);
+    guint n = g_strv_length(tok);
+    guint64 v;
+    if (n < 8 || n >= 64 || (n - 8) % 2 != 0)
+        goto done;
+    if (!ice_chars(tok[0], 32))
+        goto done; /* foundation */
+    if (!parse_uint(tok[1], 256, &v) || v == 0)
+        goto done;
+    if (component != NULL)
+        *component = (unsigned) v;
+    if (g_ascii_strcasecmp(tok[2], "udp") != 0 &&
+        g_ascii_strcasecmp(tok[2], "tcp") != 0)
+        goto done;
+    if (!parse_uint(tok[3], G_MAXUINT32, &v) || v == 0)
+        goto done;
+    if (!g_hostname_is_ip_address(tok[4]))
+        goto done; /* no names (mDNS) */
+    if (!parse_uint(tok[5], 65535, &v))
+        goto done;
+    if (strcmp(tok[6], "typ") != 0)
+        goto done;
+    if (strcmp(tok[7], "host") != 0 && strcmp(tok[7], "srflx") != 0 &&
+        strcmp(tok[7], "prflx") != 0 && strcmp(tok[7], "relay") != 0)
+        goto done;
+    for (guint i = 8; i + 1 < n; i += 2) {
+        const char *k = tok[i], *val = tok[i + 1];
+        if (strcmp(k, "raddr") == 0) {
+            if (!g_hostname_is_ip_address(val))
+                goto done;
+        } else if (strcmp(k, "rport") == 0) {
+            if (!parse_uint(val, 65535, &v))
+                goto done;
+        } else if (strcmp(k, "tcptype") == 0) {
+            if (strcmp(val, "active") != 0 && strcmp(val, "passive") != 0 &&
+                strcmp(val, "so") != 0)
+                goto done;
+        } else {
+            /* extension: byte-string name and value, no controls */
+            if (*k == '\0' || *val == '\0' || strlen(k) > 64 ||
+                strlen(val) > 256)
+                goto done;
+            for (const char *c = val; *c; c++)
+                if ((unsigned char) *c < 0x21 || *c == 0x7f)
+                    goto done;
+        }
+    }
+    rc = TRANSPORT_OK;
+done:
+    g_strfreev(tok);
+    return rc;
+}

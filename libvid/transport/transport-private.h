@@ -215,15 +215,26 @@ void turn_probe_free(turn_probe *p);
 
 /* TURN over TLS: a loopback TCP forwarder to a verified TLS connection
  * (libnice has no real TLS for TURN in RFC 5245 mode). @ca_file NULL uses
- * the system CAs. @local_port gets the loopback port to give libnice as a
- * TURN-over-TCP server. @return 0, TRANSPORT_EINVAL, TRANSPORT_EFAIL. */
+ * the system CAs. @on_fail runs (on @ctx) each time a TLS connection to
+ * the server fails, never after turn_tls_proxy_free(). @local_port gets the
+ * loopback port to give libnice as a TURN-over-TCP server. @return 0,
+ * TRANSPORT_EINVAL, TRANSPORT_EFAIL. */
 typedef struct turn_tls_proxy turn_tls_proxy;
 int turn_tls_proxy_new(turn_tls_proxy **out, GMainContext *ctx,
                        const char *host, unsigned port, const char *ca_file,
+                       void (*on_fail)(void *ud), void *ud,
                        unsigned *local_port);
 void turn_tls_proxy_free(turn_tls_proxy *px);
+/** No new connections, abandons those being made (and no more on_fail);
+ *  established ones keep flowing until turn_tls_proxy_free(). */
+void turn_tls_proxy_stop_accepting(turn_tls_proxy *px);
 /** Why the last TLS connection to the server failed, or "". */
 const char *turn_tls_proxy_last_error(const turn_tls_proxy *px);
+
+/** Validates an SDP candidate attribute ("candidate:..." with or without
+ *  "a=", at most 512 bytes, IP literal addresses only) and gives its
+ *  component. Pure. @return 0 or TRANSPORT_EINVAL. */
+int transport_candidate_check(const char *cand, unsigned *component);
 
 /** Parses "turn[s]:host[:port][?transport=udp|tcp]". @return 0 or
  *  TRANSPORT_EINVAL; @host gets the host (brackets removed). */

@@ -216,8 +216,10 @@ int transport_set_remote_credentials(transport *t, const char *ufrag,
 int transport_set_remote_fingerprints(transport *t, const char *sdp_fp,
                                       const char *registered_fp);
 
-/** A trickled remote candidate: "candidate:..." with or without "a=".
- *  @return 0, TRANSPORT_EINVAL (unparsable), TRANSPORT_ESTATE. */
+/** A trickled remote candidate: "candidate:..." with or without "a=",
+ *  at most 512 bytes. Component-2 (RTCP) candidates are accepted and
+ *  ignored (rtcp-mux). Host names (e.g. mDNS ".local") are not resolved:
+ *  EINVAL. @return 0, TRANSPORT_EINVAL (unparsable), TRANSPORT_ESTATE. */
 int transport_add_remote_candidate(transport *t, const char *candidate);
 
 /** The peer sent end-of-candidates. @return 0, TRANSPORT_ESTATE. */

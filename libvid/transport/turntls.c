@@ -39,27 +39,25 @@ struct turn_tls_proxy {
     GSource *accept_src;
     char *host;
     unsigned port;
-    GTlsDatabase *db; /* NULL = system default */
-    GCancellable *cancel;
+    GTlsDatabase *db;             /* NULL = system default */
+    GCancellable *cancel;         /* splices (established connections) */
+    GCancellable *connect_cancel; /* TLS connections being made */
+    void (*on_fail)(void *ud);
+    void *ud;
 };
 
 typedef struct {
     GSocketConnection *local;
     GMainContext *ctx;
-    GCancellable *cancel;
+    GCancellable *cancel;         /* for the splice */
+    GCancellable *connect_cancel; /* for the TLS connect */
     tls_status *status;
+    void (*on_fail)(void *ud); /* only while cancel is not cancelled */
+    void *ud;
+    char *host; /* owned */
+    unsigned port;
+    GTlsDatabase *db; /* NULL = system default */
 } pending_conn;
-
-static void on_client_event(GSocketClient *client, GSocketClientEvent ev,
-                            GSocketConnectable *conn, GIOStream *stream,
-                            gpointer ud)
-{
-    (void) client;
-    (void) conn;
-    if (ev == G_SOCKET_CLIENT_TLS_HANDSHAKING && ud != NULL &&
-        G_IS_TLS_CONNECTION(stream))
-        g_tls_connection_set_database(G_TLS_CONNECTION(stream), ud);
-}
 
 static void splice_done(GObject *src, GAsyncResult *res, gpointer ud)
 {
@@ -72,36 +70,77 @@ static void pending_free(pending_conn *p)
 {
     g_clear_object(&p->local);
     g_clear_object(&p->cancel);
+    g_clear_object(&p->connect_cancel);
+    g_clear_object(&p->db);
+    g_free(p->host);
     g_main_context_unref(p->ctx);
     status_unref(p->status);
     g_free(p);
 }
 
-static void upstream_connected(GObject *src, GAsyncResult *res, gpointer ud)
+static void connect_failed(pending_conn *p, GError *err)
+{
+    if (!g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        g_info("transport: TURN TLS connection failed: %s", err->message);
+        g_snprintf(p->status->err, sizeof p->status->err, "TURN over TLS: %s",
+                   err->message);
+    }
+    g_io_stream_close(G_IO_STREAM(p->local), NULL, NULL);
+    /* The proxy cancels connect_cancel before it goes: alive here. */
+    if (!g_cancellable_is_cancelled(p->connect_cancel) && p->on_fail != NULL)
+        p->on_fail(p->ud);
+    pending_free(p);
+}
+
+static void handshake_done(GObject *src, GAsyncResult *res, gpointer ud)
+{
+    pending_conn *p = ud;
+    GError *err = NULL;
+    GTlsConnection *tls = G_TLS_CONNECTION(src);
+    if (!g_tls_connection_handshake_finish(tls, res, &err)) {
+        connect_failed(p, err);
+        g_error_free(err);
+        g_object_unref(tls);
+        return;
+    }
+    g_main_context_push_thread_default(p->ctx);
+    g_io_stream_splice_async(G_IO_STREAM(p->local), G_IO_STREAM(tls),
+                             G_IO_STREAM_SPLICE_CLOSE_STREAM1 |
+                                 G_IO_STREAM_SPLICE_CLOSE_STREAM2,
+                             G_PRIORITY_DEFAULT, p->cancel, splice_done, NULL);
+    g_main_context_pop_thread_default(p->ctx);
+    g_object_unref(tls);
+    pending_free(p);
+}
+
+static void tcp_connected(GObject *src, GAsyncResult *res, gpointer ud)
 {
     pending_conn *p = ud;
     GError *err = NULL;
     GSocketConnection *up =
         g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(src), res, &err);
     if (up == NULL) {
-        if (!g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-            g_info("transport: TURN TLS connection failed: %s", err->message);
-            g_snprintf(p->status->err, sizeof p->status->err,
-                       "TURN over TLS: %s", err->message);
-        }
-        g_clear_error(&err);
-        g_io_stream_close(G_IO_STREAM(p->local), NULL, NULL);
-        pending_free(p);
+        connect_failed(p, err);
+        g_error_free(err);
         return;
     }
-    g_main_context_push_thread_default(p->ctx);
-    g_io_stream_splice_async(G_IO_STREAM(p->local), G_IO_STREAM(up),
-                             G_IO_STREAM_SPLICE_CLOSE_STREAM1 |
-                                 G_IO_STREAM_SPLICE_CLOSE_STREAM2,
-                             G_PRIORITY_DEFAULT, p->cancel, splice_done, NULL);
-    g_main_context_pop_thread_default(p->ctx);
+    /* TLS by hand (not GSocketClient's): we pick the trust database and
+     * the identity checked is the URL's host. */
+    GSocketConnectable *id = g_network_address_new(p->host, (guint16) p->port);
+    GIOStream *tls = g_tls_client_connection_new(G_IO_STREAM(up), id, &err);
+    g_object_unref(id);
     g_object_unref(up);
-    pending_free(p);
+    if (tls == NULL) {
+        connect_failed(p, err);
+        g_error_free(err);
+        return;
+    }
+    if (p->db != NULL)
+        g_tls_connection_set_database(G_TLS_CONNECTION(tls), p->db);
+    g_main_context_push_thread_default(p->ctx);
+    g_tls_connection_handshake_async(G_TLS_CONNECTION(tls), G_PRIORITY_DEFAULT,
+                                     p->connect_cancel, handshake_done, p);
+    g_main_context_pop_thread_default(p->ctx);
 }
 
 static gboolean on_accept(GSocket *sock, GIOCondition cond, gpointer ud)
@@ -119,18 +158,20 @@ static gboolean on_accept(GSocket *sock, GIOCondition cond, gpointer ud)
     g_object_unref(s);
     p->ctx = g_main_context_ref(px->ctx);
     p->cancel = g_object_ref(px->cancel);
+    p->connect_cancel = g_object_ref(px->connect_cancel);
     p->status = status_ref(px->status);
+    p->on_fail = px->on_fail;
+    p->ud = px->ud;
+
+    p->host = g_strdup(px->host);
+    p->port = px->port;
+    p->db = px->db != NULL ? g_object_ref(px->db) : NULL;
 
     GSocketClient *c = g_socket_client_new();
-    g_socket_client_set_tls(c, TRUE);
     g_socket_client_set_enable_proxy(c, FALSE);
-    if (px->db != NULL)
-        g_signal_connect_data(
-            c, "event", G_CALLBACK(on_client_event), g_object_ref(px->db),
-            (GClosureNotify) (void (*)(void)) g_object_unref, 0);
     g_main_context_push_thread_default(px->ctx);
     g_socket_client_connect_to_host_async(c, px->host, (guint16) px->port,
-                                          px->cancel, upstream_connected, p);
+                                          px->connect_cancel, tcp_connected, p);
     g_main_context_pop_thread_default(px->ctx);
     g_object_unref(c);
     return G_SOURCE_CONTINUE;
@@ -138,6 +179,7 @@ static gboolean on_accept(GSocket *sock, GIOCondition cond, gpointer ud)
 
 int turn_tls_proxy_new(turn_tls_proxy **out, GMainContext *ctx,
                        const char *host, unsigned port, const char *ca_file,
+                       void (*on_fail)(void *ud), void *ud,
                        unsigned *local_port)
 {
     if (out == NULL || ctx == NULL || host == NULL || local_port == NULL ||
@@ -149,6 +191,9 @@ int turn_tls_proxy_new(turn_tls_proxy **out, GMainContext *ctx,
     px->host = g_strdup(host);
     px->port = port;
     px->cancel = g_cancellable_new();
+    px->connect_cancel = g_cancellable_new();
+    px->on_fail = on_fail;
+    px->ud = ud;
     px->status = g_new0(tls_status, 1);
     px->status->ref = 1;
     int rc = TRANSPORT_EFAIL;
@@ -196,21 +241,31 @@ done:
     return rc;
 }
 
+void turn_tls_proxy_stop_accepting(turn_tls_proxy *px)
+{
+    if (px == NULL)
+        return;
+    g_cancellable_cancel(px->connect_cancel);
+    if (px->accept_src != NULL) {
+        g_source_destroy(px->accept_src);
+        g_source_unref(px->accept_src);
+        px->accept_src = NULL;
+    }
+    if (px->listen != NULL) {
+        g_socket_close(px->listen, NULL);
+        g_clear_object(&px->listen);
+    }
+}
+
 void turn_tls_proxy_free(turn_tls_proxy *px)
 {
     if (px == NULL)
         return;
+    turn_tls_proxy_stop_accepting(px);
     g_cancellable_cancel(px->cancel);
-    if (px->accept_src != NULL) {
-        g_source_destroy(px->accept_src);
-        g_source_unref(px->accept_src);
-    }
-    if (px->listen != NULL) {
-        g_socket_close(px->listen, NULL);
-        g_object_unref(px->listen);
-    }
     g_clear_object(&px->db);
     g_clear_object(&px->cancel);
+    g_clear_object(&px->connect_cancel);
     status_unref(px->status);
     g_main_context_unref(px->ctx);
     g_free(px->host);

@@ -248,7 +248,8 @@ static void fixture_teardown(fixture *f, gconstpointer data)
     peer_clear(&f->a);
     peer_clear(&f->b);
     /* Let libnice release TURN allocations (nice_agent_close_async). */
-    pump(f, (f->coturn != NULL ? 500 : 50) * 1000);
+    pump(f, (f->coturn != NULL ? 500 : 50) * 1000 *
+                (g_getenv("VID_UNDER_VALGRIND") ? 6 : 1));
     if (f->coturn != NULL) {
         g_subprocess_send_signal(f->coturn, SIGTERM);
         g_subprocess_wait(f->coturn, NULL, NULL);
@@ -1197,6 +1198,25 @@ static void test_api_args(fixture *f, gconstpointer data)
     g_assert_cmpint(transport_add_remote_candidate(f->a.t, "candidate:junk"),
                     ==, TRANSPORT_EINVAL);
     g_assert_cmpint(transport_add_remote_candidate(f->a.t, ""), ==,
+                    TRANSPORT_EINVAL);
+    g_assert_cmpint(
+        transport_add_remote_candidate(f->a.t, "candidate:1 1 UDP 2130706431 "
+                                               "abcd.local 5000 typ host"),
+        ==, TRANSPORT_EINVAL);
+    g_assert_cmpint(
+        transport_add_remote_candidate(f->a.t, "candidate:1 1 UDP 2130706431 "
+                                               "127.0.0.1 99999 typ host"),
+        ==, TRANSPORT_EINVAL);
+    /* RTCP component: accepted, ignored (rtcp-mux). */
+    g_assert_cmpint(
+        transport_add_remote_candidate(f->a.t, "a=candidate:1 2 UDP 2130706431 "
+                                               "127.0.0.1 5001 typ host"),
+        ==, 0);
+    char huge[700];
+    memset(huge, 'x', sizeof huge - 1);
+    huge[sizeof huge - 1] = '\0';
+    memcpy(huge, "candidate:", 10);
+    g_assert_cmpint(transport_add_remote_candidate(f->a.t, huge), ==,
                     TRANSPORT_EINVAL);
     g_assert_cmpint(transport_set_remote_credentials(f->a.t, "", "x"), ==,
                     TRANSPORT_EINVAL);

@@ -268,6 +268,59 @@ static void test_srtp_lengths(void)
                     TRANSPORT_EINVAL);
 }
 
+static void test_candidates(void)
+{
+    const char *good[] = {
+        "candidate:1 1 UDP 2013266431 127.0.0.1 43497 typ host",
+        "a=candidate:2 1 TCP 1015022079 127.0.0.1 9 typ host tcptype active",
+        "candidate:842163049 1 udp 1677729535 198.51.100.7 61665 typ srflx "
+        "raddr 10.0.0.2 rport 61665 generation 0 ufrag EsAw network-cost 999",
+        "candidate:3 1 UDP 16777215 ::1 50000 typ relay raddr ::1 rport 1",
+        "candidate:abc+/ 256 udp 1 127.0.0.1 0 typ prflx",
+    };
+    unsigned comp = 0;
+    for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
+        g_assert_cmpint(transport_candidate_check(good[i], &comp), ==, 0);
+        g_assert_cmpuint(comp, >=, 1);
+    }
+    g_assert_cmpint(transport_candidate_check(good[4], &comp), ==, 0);
+    g_assert_cmpuint(comp, ==, 256);
+    const char *bad[] = {
+        NULL,
+        "",
+        "candidate:",
+        "cand:1 1 UDP 1 127.0.0.1 1 typ host",
+        "candidate:1 1 UDP 1 127.0.0.1 99999 typ host",
+        "candidate:1 0 UDP 1 127.0.0.1 1 typ host",
+        "candidate:1 257 UDP 1 127.0.0.1 1 typ host",
+        "candidate:1 1 SCTP 1 127.0.0.1 1 typ host",
+        "candidate:1 1 UDP 0 127.0.0.1 1 typ host",
+        "candidate:1 1 UDP 4294967296 127.0.0.1 1 typ host",
+        "candidate:1 1 UDP -5 127.0.0.1 1 typ host",
+        "candidate:1 1 UDP 1 abcd.local 1 typ host",
+        "candidate:1 1 UDP 1 127.0.0.1 1 type host",
+        "candidate:1 1 UDP 1 127.0.0.1 1 typ bogus",
+        "candidate:1 1 UDP 1 127.0.0.1 1 typ host raddr",
+        "candidate:1 1 UDP 1 127.0.0.1 1 typ host raddr x.y rport 1",
+        "candidate:1 1 UDP 1 127.0.0.1 1 typ host rport 70000 raddr ::1",
+        "candidate:1 1 TCP 1 127.0.0.1 1 typ host tcptype sideways",
+        "candidate:1 1 UDP 1 127.0.0.1 1 typ host  generation 0",
+        "candidate:f@o 1 UDP 1 127.0.0.1 1 typ host",
+        "candidate:123456789012345678901234567890123 1 UDP 1 127.0.0.1 1 "
+        "typ host",
+        "candidate:1 1 UDP 1 127.0.0.1 1 typ host x \x01",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+        g_assert_cmpint(transport_candidate_check(bad[i], NULL), ==,
+                        TRANSPORT_EINVAL);
+    /* too long */
+    char big[600];
+    memset(big, '1', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    memcpy(big, "candidate:", 10);
+    g_assert_cmpint(transport_candidate_check(big, NULL), ==, TRANSPORT_EINVAL);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -277,5 +330,6 @@ int main(int argc, char **argv)
     g_test_add_func("/transport/pure/urls", test_urls);
     g_test_add_func("/transport/pure/dtls-pack", test_pack);
     g_test_add_func("/transport/pure/srtp-lengths", test_srtp_lengths);
+    g_test_add_func("/transport/pure/candidates", test_candidates);
     return g_test_run();
 }
