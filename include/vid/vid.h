@@ -62,8 +62,7 @@
  * (vid_client_options.main_context) or when the application calls
  * vid_client_dispatch() after vid_client_get_fd() became readable. No
  * library lock is held while the event callback runs, so the callback may
- * call any function of this header except vid_client_free() on its own
- * client.
+ * call any function of this header, vid_client_free() included.
  *
  * Ownership. Strings passed in are copied before the function returns.
  * Pointers inside a vid_event are borrowed and valid only during the
@@ -330,9 +329,11 @@ VID_API int vid_client_new(vid_client **out, const vid_client_options *opts);
  * free the client. NULL is a no-op.
  *
  * Thread safety: call from the thread that dispatches the client's events
- * (the one iterating main_context or calling vid_client_dispatch()), never
- * from inside the event callback; no other thread may use @p client at the
- * same time or after.
+ * (the one iterating main_context or calling vid_client_dispatch()); no
+ * other thread may use @p client at the same time or after. It may be
+ * called from inside the event callback: the client is then freed when
+ * the callback returns, and the remaining events are dropped (do not use
+ * @p client after vid_client_dispatch() returns).
  *
  * @param client  the client, or NULL
  * @since 0.1

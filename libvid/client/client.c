@@ -66,6 +66,8 @@ struct vid_client {
     atomic_uint_fast64_t next_id;
     atomic_bool logged_in;
     atomic_bool dispatching;
+    GThread *dispatch_thread; /* the thread inside vid_client_dispatch() */
+    bool free_pending;        /* vid_client_free() from the callback */
 };
 
 /* An event with owned copies of its strings. */
@@ -92,6 +94,8 @@ typedef struct {
 } op;
 
 static _Thread_local char tls_error[ERROR_SIZE];
+
+static void client_destroy(vid_client *c);
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -190,6 +194,7 @@ VID_API int vid_client_dispatch(vid_client *c)
         return VID_EINVAL;
     if (atomic_exchange(&c->dispatching, true))
         return 0; /* nested call from the callback */
+    c->dispatch_thread = g_thread_self();
     do {
         r = read(c->efd, &v, sizeof v);
     } while (r < 0 && errno == EINTR);
@@ -215,7 +220,13 @@ VID_API int vid_client_dispatch(vid_client *c)
             cb(c, &oe->ev, data);
         owned_event_free(oe);
         done++;
+        if (c->free_pending) {
+            /* The callback freed the client: do it now that it returned. */
+            client_destroy(c);
+            return done;
+        }
     }
+    c->dispatch_thread = NULL;
     atomic_store(&c->dispatching, false);
     return done;
 }
@@ -642,6 +653,10 @@ VID_API void vid_client_free(vid_client *c)
 {
     if (c == NULL)
         return;
+    if (atomic_load(&c->dispatching) && c->dispatch_thread == g_thread_self()) {
+        c->free_pending = true; /* from the callback: after it returns */
+        return;
+    }
     client_destroy(c);
 }
 

@@ -979,6 +979,53 @@ static void test_free_while_busy(void)
 }
 
 typedef struct {
+    int events;
+    gboolean freed;
+} free_cb_state;
+
+static void free_on_login(vid_client *c, const vid_event *ev, void *data)
+{
+    free_cb_state *st = data;
+
+    g_assert_false(st->freed); /* nothing after the free */
+    st->events++;
+    if (ev->type == VID_EVENT_LOGGED_IN) {
+        vid_client_free(c);
+        st->freed = TRUE;
+    }
+}
+
+/* vid_client_free() from inside the callback, in both delivery modes. */
+static void test_free_from_callback(gconstpointer data)
+{
+    gboolean fd_mode = GPOINTER_TO_INT(data);
+    char *dir = g_build_filename(tmp_root, "cbfree", NULL);
+    vid_client *c =
+        new_client(dir, "cbfree", vid_test_server_ca_file(server), fd_mode, 1);
+    free_cb_state st = {0};
+    gint64 deadline = g_get_monotonic_time() + TIMEOUT_MS * 1000;
+
+    vid_client_set_event_callback(c, free_on_login, &st);
+    g_assert_cmpint(vid_client_login(c, "alice", "alice-password", NULL), ==,
+                    VID_OK);
+    while (!st.freed && g_get_monotonic_time() < deadline) {
+        if (fd_mode) {
+            struct pollfd pfd = {vid_client_get_fd(c), POLLIN, 0};
+            if (poll(&pfd, 1, 10) > 0)
+                vid_client_dispatch(c);
+        } else {
+            g_main_context_iteration(test_ctx, FALSE);
+            g_usleep(2000);
+        }
+    }
+    g_assert_true(st.freed);
+    /* The context holds no source of the freed client any more. */
+    for (int i = 0; i < 20; i++)
+        g_main_context_iteration(test_ctx, FALSE);
+    g_free(dir);
+}
+
+typedef struct {
     vid_client *client;
     uint64_t ids[20];
 } thread_calls;
@@ -1055,6 +1102,10 @@ int main(int argc, char **argv)
                     test_no_reconnect_after_bad_credentials);
     g_test_add_func("/client/api/bad-args", test_bad_args);
     g_test_add_func("/client/api/free-while-busy", test_free_while_busy);
+    g_test_add_data_func("/client/api/free-from-callback-fd",
+                         GINT_TO_POINTER(TRUE), test_free_from_callback);
+    g_test_add_data_func("/client/api/free-from-callback-context",
+                         GINT_TO_POINTER(FALSE), test_free_from_callback);
     g_test_add_func("/client/api/calls-from-other-thread",
                     test_calls_from_other_thread);
     rc = g_test_run();
