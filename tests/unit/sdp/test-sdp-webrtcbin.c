@@ -223,6 +223,25 @@ static gboolean have_plugins(void)
     return TRUE;
 }
 
+/* webrtcbin's libnice agent would otherwise start UPnP IGD discovery,
+ * which binds loopback ports and warns (fatal in tests) when another test
+ * holds the same port; nothing here needs port mappings. */
+static void disable_upnp(GstElement *webrtc)
+{
+    GObject *ice = NULL;
+    GObject *agent = NULL;
+
+    g_object_get(webrtc, "ice-agent", &ice, NULL);
+    if (ice != NULL &&
+        g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent")) {
+        g_object_get(ice, "agent", &agent, NULL);
+        if (agent != NULL)
+            g_object_set(agent, "upnp", FALSE, NULL);
+    }
+    g_clear_object(&agent);
+    g_clear_object(&ice);
+}
+
 static void run(gboolean webrtcbin_offers)
 {
     fixture f = {0};
@@ -240,6 +259,7 @@ static void run(gboolean webrtcbin_offers)
         &error);
     g_assert_no_error(error);
     f.webrtc = gst_bin_get_by_name(GST_BIN(f.pipe), "w");
+    disable_upnp(f.webrtc);
     f.loop = g_main_loop_new(NULL, FALSE);
     if (webrtcbin_offers)
         g_signal_connect(f.webrtc, "on-negotiation-needed",
