@@ -120,7 +120,10 @@ int dtls_session_new(dtls_session **out, X509 *cert, EVP_PKEY *key, bool client,
     BIO_set_mem_eof_return(s->rbio, -1);
     BIO_set_mem_eof_return(s->wbio, -1);
     SSL_set_bio(s->ssl, s->rbio, s->wbio);
-    SSL_set_options(s->ssl, SSL_OP_NO_QUERY_MTU);
+    /* No tickets (nothing resumes a DTLS-SRTP session; it only grows the
+     * last flight), no renegotiation. */
+    SSL_set_options(s->ssl, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET |
+                                SSL_OP_NO_RENEGOTIATION);
     SSL_set_mtu(s->ssl, (long) (mtu - 28)); /* minus IP + UDP */
     DTLS_set_timer_cb(s->ssl, timer_cb);
     if (client)
