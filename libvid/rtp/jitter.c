@@ -13,6 +13,13 @@
 #define BASE_WINDOW_US 1000000         /* min transit kept over 1..2 s */
 #define SEQ_ORIGIN ((int64_t) 1 << 32) /* keeps extended numbers > 0 */
 #define TS_ORIGIN ((int64_t) 1 << 40)
+#define NACK_REORDER_MIN_US 5000
+#define NACK_REORDER_MAX_US 50000
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
 
 typedef struct {
     bool used;
@@ -40,6 +47,7 @@ struct rtp_jb {
     int64_t next_seq; /* first packet of the next frame to release */
     int64_t highest;  /* highest extended seq inserted */
     int64_t ts_ref;   /* last extended timestamp seen */
+    bool moved;       /* next_seq has advanced at least once */
 
     /* playout clock */
     int64_t base_cur, base_prev, base_start_us;
@@ -160,6 +168,7 @@ static void advance_to(rtp_jb *jb, int64_t to)
         }
     }
     jb->next_seq = to;
+    jb->moved = true;
     rtp_nack_forget_before(&jb->nack, (uint16_t) to);
 }
 
@@ -258,6 +267,11 @@ static void update_clock(rtp_jb *jb, int64_t ext_ts, bool new_frame,
                 d = -d;
             /* J += (|D| - J) / 16, J kept scaled by 16 */
             jb->jitter_q4 += d - (jb->jitter_q4 + 8) / 16;
+            /* Wait for reordered packets about as long as the jitter
+             * says they may be late before asking for them. */
+            jb->nack.reorder_us =
+                clamp64(2 * (jb->jitter_q4 / 16), NACK_REORDER_MIN_US,
+                        NACK_REORDER_MAX_US);
         }
         jb->last_transit = transit;
         jb->last_inorder_ts = ext_ts;
@@ -293,8 +307,16 @@ int rtp_jb_insert(rtp_jb *jb, const rtp_packet *pkt, int64_t now_us)
     }
     if (rtp_nack_on_packet(&jb->nack, pkt->seq, now_us) == 1)
         jb->stats.packets_recovered++;
-    if (ext < jb->next_seq)
-        return RTP_JB_TOO_OLD;
+    if (ext < jb->next_seq) {
+        /* Before anything left the buffer, an earlier packet (the start
+         * of a stream arrives reordered too) moves the start back. */
+        if (jb->moved || jb->highest - ext >= (int64_t) jb->cfg.slots)
+            return RTP_JB_TOO_OLD;
+        for (int64_t e = ext + 1; e < jb->next_seq; e++)
+            if (slot_at(jb, e) == NULL)
+                (void) rtp_nack_add(&jb->nack, (uint16_t) e, now_us);
+        jb->next_seq = ext;
+    }
     if (ext - jb->next_seq >= (int64_t) jb->cfg.slots) {
         reset(jb, ext);
         in_order = true;

@@ -75,6 +75,30 @@ int rtp_nack_on_packet(rtp_nack *n, uint16_t seq, int64_t now_us)
     return 0;
 }
 
+int rtp_nack_add(rtp_nack *n, uint16_t seq, int64_t now_us)
+{
+    size_t pos = 0;
+
+    if (!n->started || rtp_seq_diff(seq, n->highest) >= 0)
+        return RTP_ERR_ARG;
+    while (pos < n->n && rtp_seq_diff(n->list[pos].seq, seq) < 0)
+        pos++;
+    if (pos < n->n && n->list[pos].seq == seq)
+        return RTP_OK;
+    if (n->n == RTP_NACK_MAX_SEQS) {
+        n->overflow = true;
+        return RTP_ERR_NOSPACE;
+    }
+    memmove(&n->list[pos + 1], &n->list[pos],
+            (n->n - pos) * sizeof(n->list[0]));
+    n->list[pos].seq = seq;
+    n->list[pos].retries = 0;
+    n->list[pos].first_us = now_us;
+    n->list[pos].sent_us = INT64_MIN;
+    n->n++;
+    return RTP_OK;
+}
+
 void rtp_nack_forget_before(rtp_nack *n, uint16_t seq)
 {
     size_t keep = 0;

@@ -294,6 +294,15 @@ void rtp_nack_set_rtt(rtp_nack *n, int64_t rtt_us);
  */
 int rtp_nack_on_packet(rtp_nack *n, uint16_t seq, int64_t now_us);
 
+/**
+ * Marks @p seq, older than the highest number seen, as missing (for a
+ * gap found behind the first packet of a stream, which may arrive late).
+ * @return RTP_OK (also when already listed); RTP_ERR_ARG (not older
+ *         than the highest, or nothing seen yet); RTP_ERR_NOSPACE (list
+ *         full).
+ */
+int rtp_nack_add(rtp_nack *n, uint16_t seq, int64_t now_us);
+
 /** Forgets every missing number before @p seq (e.g. after a keyframe). */
 void rtp_nack_forget_before(rtp_nack *n, uint16_t seq);
 
@@ -362,6 +371,9 @@ int rtp_rtx_cache_get(rtp_rtx_cache *c, uint16_t seq, int64_t now_us,
  * J being the RFC 3550 interarrival-jitter estimate, taken over the
  * first packet of each frame that arrives in order. A complete frame
  * that arrives after its playout time is released at once (in order).
+ *
+ * The NACK generator waits 2 * J (5..50 ms) before asking for a missing
+ * packet, so ordinary reordering is not requested.
  *
  * Video: a frame that is still incomplete loss_timeout_us after its
  * playout time is given up; frames after it that are not keyframes are
