@@ -6,6 +6,7 @@
 #include "server.h"
 
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
 #include <sodium.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -25,6 +26,9 @@
 #define WS_CLOSE_TRY_AGAIN_LATER 1013
 #define SHUTDOWN_GRACE_MS 2000
 #define DISCARD_MAX (1024 * 1024)
+/* lws allocates this per connection at the upgrade; frames arrive in chunks
+ * of at most this size and are reassembled in handle_rx(). */
+#define WS_RX_BUFFER 1024
 /* lws 4.1 keeps LWS_WRITE_CLOSE private; its value is the one before PING. */
 #define WS_WRITE_CLOSE ((enum lws_write_protocol)(LWS_WRITE_PING - 1))
 
@@ -513,6 +517,12 @@ static void conn_established(server *s, struct lws *wsi, ws_pss *pss)
     c->sess = router_session_new(c);
     c->connected_ms = now_ms();
     bucket_init(&c->bucket, s->cfg->burst, (uint32_t) c->connected_ms);
+    {
+        /* Idle TLS connections keep no OpenSSL record buffers. */
+        SSL *ssl = lws_get_ssl(wsi);
+        if (ssl != NULL)
+            SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+    }
     if (lws_get_peer_simple(wsi, c->addr, sizeof c->addr) == NULL)
         g_strlcpy(c->addr, "?", sizeof c->addr);
     pss->c = c;
@@ -694,7 +704,7 @@ static int admin_callback(struct lws *wsi, enum lws_callback_reasons reason,
 }
 
 static const struct lws_protocols ws_protocols[] = {
-    {PROTO_SUBPROTOCOL, ws_callback, sizeof(ws_pss), 4096, 0, NULL, 0},
+    {PROTO_SUBPROTOCOL, ws_callback, sizeof(ws_pss), WS_RX_BUFFER, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 

@@ -141,6 +141,7 @@ static void test_call_flow(void)
     g_autofree char *fp_a = vid_test_fingerprint(1);
     g_autofree char *fp_b1 = vid_test_fingerprint(2);
     g_autofree char *call = invite(a, 10, "bob");
+    g_autofree char *big_sdp = NULL;
     json_t *m;
 
     /* both of bob's devices ring, with alice's registered fingerprint */
@@ -178,14 +179,18 @@ static void test_call_flow(void)
     json_decref(vid_test_ws_expect(b1, "call.candidate", T));
     json_decref(vid_test_ws_expect(b2, "call.candidate", T));
 
-    vid_test_ws_send_json(b1,
-                          req("{s:s, s:i, s:s, s:s}", "type", "call.accept",
-                              "id", 15, "call", call, "sdp", "v=0\r\nanswer"));
+    /* a large answer (many fragments on the server side) arrives intact */
+    big_sdp = g_malloc(50001);
+    memset(big_sdp, 'a', 50000);
+    big_sdp[50000] = '\0';
+    memcpy(big_sdp, "v=0\r\n", 5);
+    vid_test_ws_send_json(b1, req("{s:s, s:i, s:s, s:s}", "type", "call.accept",
+                                  "id", 15, "call", call, "sdp", big_sdp));
     json_decref(vid_test_ws_expect(b1, "ack", T));
     m = vid_test_ws_expect(a, "call.accept", T);
     assert_str(m, "from_device", "phone");
     assert_str(m, "fingerprint", fp_b1);
-    assert_str(m, "sdp", "v=0\r\nanswer");
+    assert_str(m, "sdp", big_sdp);
     json_decref(m);
     m = vid_test_ws_expect(b2, "call.cancel", T);
     assert_str(m, "reason", "answered_elsewhere");
