@@ -3,6 +3,8 @@
  */
 #include "router.h"
 
+#include "log.h"
+
 #include <sodium.h>
 #include <string.h>
 
@@ -164,8 +166,10 @@ static void session_remove_call(rsession *s, rcall *c)
         g_ptr_array_remove_fast(s->calls, c);
 }
 
-static void call_free(router *r, rcall *c)
+static void call_free(router *r, rcall *c, const char *why)
 {
+    LOG_INFO(NULL, c->caller->user, c->caller->device, c->id,
+             "call with %s ended: %s", c->callee_user, why);
     session_remove_call(c->caller, c);
     session_remove_call(c->callee, c);
     for (guint i = 0; i < c->ringing->len; i++)
@@ -274,6 +278,8 @@ static void handle_invite(router *r, rsession *s, const json_t *msg,
         send_msg(r, d, m);
     }
     r->calls_routed++;
+    LOG_INFO(NULL, s->user, s->device, c->id, "call to %s rings %u devices", to,
+             c->ringing->len);
 }
 
 static void handle_call(router *r, rsession *s, proto_msg_type type,
@@ -308,6 +314,7 @@ static void handle_call(router *r, rsession *s, proto_msg_type type,
         c->state = CALL_ACTIVE;
         c->callee = s;
         cancel_ringing(r, c, s, "answered_elsewhere");
+        LOG_INFO(NULL, s->user, s->device, c->id, "call accepted");
         send_msg(r, s, proto_ack_new(id));
         m = routed("call.accept", c, s);
         json_object_set_new(m, "fingerprint", json_string(s->fingerprint));
@@ -325,7 +332,7 @@ static void handle_call(router *r, rsession *s, proto_msg_type type,
         m = routed("call.reject", c, s);
         json_object_set_new(m, "reason", json_string(reason));
         send_msg(r, c->caller, m);
-        call_free(r, c);
+        call_free(r, c, "rejected");
         return;
 
     case PROTO_MSG_CALL_CANDIDATE: {
@@ -369,7 +376,7 @@ static void handle_call(router *r, rsession *s, proto_msg_type type,
                 json_object_set_new(m, "reason", json_string(reason));
             send_msg(r, is_caller ? c->callee : c->caller, m);
         }
-        call_free(r, c);
+        call_free(r, c, "hangup");
         return;
 
     default:
@@ -396,12 +403,12 @@ static void end_calls_of(router *r, rsession *s)
                                     json_string("peer_disconnected"));
                 send_msg(r, c->callee, m);
             }
-            call_free(r, c);
+            call_free(r, c, "caller disconnected");
         } else if (c->callee == s) {
             m = routed("call.hangup", c, s);
             json_object_set_new(m, "reason", json_string("peer_disconnected"));
             send_msg(r, c->caller, m);
-            call_free(r, c);
+            call_free(r, c, "callee disconnected");
         } else {
             /* One ringing device left; the call ends when none is. */
             g_ptr_array_remove_fast(c->ringing, s);
@@ -411,7 +418,7 @@ static void end_calls_of(router *r, rsession *s)
                 json_object_set_new(m, "reason",
                                     json_string("peer_disconnected"));
                 send_msg(r, c->caller, m);
-                call_free(r, c);
+                call_free(r, c, "no device left");
             }
         }
     }
@@ -440,7 +447,7 @@ void router_expire(router *r, gint64 now_ms)
                       c->id, "from", c->callee_user, "reason", "no_answer");
         send_msg(r, c->caller, m);
         cancel_ringing(r, c, NULL, "timeout");
-        call_free(r, c);
+        call_free(r, c, "no answer");
     }
     if (expired != NULL)
         g_ptr_array_free(expired, TRUE);
