@@ -500,10 +500,14 @@ static void on_ws_closed(SoupWebsocketConnection *ws, gpointer data)
                  close_data != NULL ? close_data : "");
     } else {
         code = VID_ENETWORK;
-        snprintf(text, sizeof text, "connection to %s lost (%s%u%s%s)", sc->url,
-                 sc->ws_error != NULL ? sc->ws_error : "close code ",
-                 close_code, close_data != NULL && *close_data ? ": " : "",
-                 close_data != NULL ? close_data : "");
+        if (sc->ws_error != NULL)
+            snprintf(text, sizeof text, "connection to %s lost: %s", sc->url,
+                     sc->ws_error);
+        else
+            snprintf(text, sizeof text,
+                     "connection to %s lost (close code %u%s%s)", sc->url,
+                     close_code, close_data != NULL && *close_data ? ": " : "",
+                     close_data != NULL ? close_data : "");
     }
     connection_lost(sc, code, text, retry);
 }

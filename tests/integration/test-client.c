@@ -15,6 +15,7 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <libsoup/soup.h>
 #include <vid/vid.h>
 
 #include "vid-test.h"
@@ -978,6 +979,224 @@ static void test_free_while_busy(void)
     }
 }
 
+/* ---- a hostile server ---------------------------------------------------
+ * A SoupServer on the test's context that answers a login with frames a
+ * real server never sends: every one must be rejected by proto_parse() and
+ * reported as a VID_EPROTO error, without a crash, before a valid welcome
+ * and presence go through. */
+
+typedef struct {
+    SoupServer *server;
+    GPtrArray *conns;
+    char *url;
+} hostile;
+
+static void hostile_on_message(SoupWebsocketConnection *ws, gint type,
+                               GBytes *bytes, gpointer data)
+{
+    gsize len;
+    const char *buf = g_bytes_get_data(bytes, &len);
+    json_t *login = json_loadb(buf, len, 0, NULL);
+    json_int_t id = json_integer_value(json_object_get(login, "id"));
+    static const char bin[] = {0, 1, 2};
+    char *welcome;
+    char *big;
+
+    json_decref(login);
+    if (id <= 0)
+        return;
+    soup_websocket_connection_send_text(ws, "this is not JSON");
+    soup_websocket_connection_send_text(ws, "[1,2,3]");
+    soup_websocket_connection_send_text(ws, "{\"type\":\"welcome\"}");
+    soup_websocket_connection_send_text(ws, "{\"type\":\"no.such.type\"}");
+    /* A type only clients may send. */
+    soup_websocket_connection_send_text(
+        ws, "{\"type\":\"login\",\"id\":1,\"user\":\"a\",\"password\":\"b\","
+            "\"device\":\"c\",\"fingerprint\":\"d\"}");
+    /* Call id with upper-case/non-hex characters, bad fingerprint. */
+    soup_websocket_connection_send_text(
+        ws, "{\"type\":\"call.invite\",\"call\":\"XYZ!\",\"from\":\"bob\","
+            "\"from_device\":\"p\",\"fingerprint\":\"sha-1 00\","
+            "\"sdp\":\"v=0\"}");
+    soup_websocket_connection_send_text(
+        ws, "{\"type\":\"presence\",\"user\":\"bob\",\"status\":\"maybe\"}");
+    soup_websocket_connection_send_text(
+        ws, "{\"type\":\"call.hangup\",\"call\":\"ab\",\"reason\":7}");
+    soup_websocket_connection_send_binary(ws, bin, sizeof bin);
+    /* Then a valid welcome with a policy full of garbage, and presence. */
+    welcome = g_strdup_printf(
+        "{\"type\":\"welcome\",\"re\":%" JSON_INTEGER_FORMAT
+        ",\"user\":\"alice\",\"device\":\"hostile\","
+        "\"policy\":{\"ice_servers\":\"x\",\"media_port_min\":\"y\","
+        "\"limits\":null}}",
+        id);
+    soup_websocket_connection_send_text(ws, welcome);
+    g_free(welcome);
+    soup_websocket_connection_send_text(
+        ws, "{\"type\":\"presence\",\"user\":\"bob\",\"status\":\"offline\"}");
+    /* Finally a frame over 64 KiB: the client must drop the connection. */
+    big = g_malloc(70001);
+    memset(big, ' ', 70000);
+    big[0] = '{';
+    big[69999] = '}';
+    big[70000] = '\0';
+    soup_websocket_connection_send_text(ws, big);
+    g_free(big);
+}
+
+static void hostile_on_ws(SoupServer *soup_server, SoupServerMessage *msg,
+                          const char *path, SoupWebsocketConnection *ws,
+                          gpointer data)
+{
+    hostile *h = data;
+
+    g_ptr_array_add(h->conns, g_object_ref(ws));
+    g_signal_connect(ws, "message", G_CALLBACK(hostile_on_message), h);
+}
+
+static hostile *hostile_new(gboolean speak_vid)
+{
+    hostile *h = g_new0(hostile, 1);
+    char *dir = g_path_get_dirname(vid_test_server_ca_file(server));
+    char *key = g_build_filename(dir, "key.pem", NULL);
+    char *protocols[] = {"vid.v1", NULL};
+    GError *error = NULL;
+    GTlsCertificate *cert;
+    GSList *uris;
+
+    /* The fixture's certificate (CN/SAN 127.0.0.1) and key, so the client
+     * trusts us with the fixture's CA file. */
+    cert = g_tls_certificate_new_from_files(vid_test_server_ca_file(server),
+                                            key, &error);
+    g_assert_no_error(error);
+    h->server = soup_server_new("tls-certificate", cert, NULL);
+    h->conns = g_ptr_array_new_with_free_func(g_object_unref);
+    soup_server_add_websocket_handler(h->server, "/", NULL,
+                                      speak_vid ? protocols : NULL,
+                                      hostile_on_ws, h, NULL);
+    g_assert_true(soup_server_listen_local(
+        h->server, 0, SOUP_SERVER_LISTEN_HTTPS | SOUP_SERVER_LISTEN_IPV4_ONLY,
+        &error));
+    g_assert_no_error(error);
+    uris = soup_server_get_uris(h->server);
+    g_assert_nonnull(uris);
+    h->url = g_strdup_printf("wss://127.0.0.1:%d/", g_uri_get_port(uris->data));
+    g_slist_free_full(uris, (GDestroyNotify) g_uri_unref);
+    g_object_unref(cert);
+    g_free(key);
+    g_free(dir);
+    return h;
+}
+
+static void hostile_free(hostile *h)
+{
+    gint64 deadline = g_get_monotonic_time() + G_USEC_PER_SEC;
+    gboolean open = TRUE;
+
+    for (guint i = 0; i < h->conns->len; i++) {
+        SoupWebsocketConnection *ws = h->conns->pdata[i];
+        g_signal_handlers_disconnect_by_data(ws, h);
+        if (soup_websocket_connection_get_state(ws) ==
+            SOUP_WEBSOCKET_STATE_OPEN)
+            soup_websocket_connection_close(ws, 1001, NULL);
+    }
+    /* Let the closes finish so that the server releases its connections. */
+    while (open && g_get_monotonic_time() < deadline) {
+        open = FALSE;
+        for (guint i = 0; i < h->conns->len; i++)
+            open |= soup_websocket_connection_get_state(h->conns->pdata[i]) !=
+                    SOUP_WEBSOCKET_STATE_CLOSED;
+        g_main_context_iteration(test_ctx, FALSE);
+        g_usleep(1000);
+    }
+    g_ptr_array_free(h->conns, TRUE);
+    soup_server_disconnect(h->server);
+    g_object_unref(h->server);
+    g_free(h->url);
+    g_free(h);
+    while (g_main_context_iteration(test_ctx, FALSE))
+        ;
+}
+
+static peer *peer_at(const char *name, const char *url, gboolean fd_mode)
+{
+    peer *p = g_new0(peer, 1);
+    vid_client_options opts = VID_CLIENT_OPTIONS_INIT;
+
+    p->name = name;
+    p->fd_mode = fd_mode;
+    g_queue_init(&p->events);
+    p->state_dir = g_build_filename(tmp_root, name, NULL);
+    opts.server_url = url;
+    opts.ca_file = vid_test_server_ca_file(server);
+    opts.state_dir = p->state_dir;
+    opts.device_name = "hostile";
+    opts.main_context = fd_mode ? NULL : test_ctx;
+    g_assert_cmpint(vid_client_new(&p->client, &opts), ==, VID_OK);
+    vid_client_set_event_callback(p->client, on_event, p);
+    return p;
+}
+
+static void test_hostile_server(void)
+{
+    hostile *h = hostile_new(TRUE);
+    peer *a = peer_at("alice-hostile", h->url, TRUE);
+    vid_policy *pol = NULL;
+    int proto_errors = 0;
+    gboolean logged_in = FALSE, presence = FALSE;
+    rec_event *e;
+
+    g_assert_cmpint(vid_client_login(a->client, "alice", "pw", NULL), ==,
+                    VID_OK);
+    for (;;) {
+        e = expect(a, VID_EVENT_ERROR);
+        g_assert_cmpint(e->code, ==, VID_EPROTO);
+        g_assert_cmpuint(e->request_id, ==, 0);
+        g_assert_nonnull(e->message);
+        proto_errors++;
+        rec_event_free(e);
+        if (proto_errors == 9)
+            break;
+    }
+    /* What was valid got through, in order. */
+    e = expect(a, VID_EVENT_LOGGED_IN);
+    logged_in = TRUE;
+    rec_event_free(e);
+    g_assert_cmpint(vid_client_get_policy(a->client, &pol), ==, VID_OK);
+    g_assert_cmpuint(pol->n_ice_servers, ==, 0);
+    g_assert_cmpuint(pol->media_port_min, ==, 0);
+    vid_policy_free(pol);
+    e = expect(a, VID_EVENT_PRESENCE);
+    presence = TRUE;
+    g_assert_cmpstr(e->user, ==, "bob");
+    rec_event_free(e);
+    /* The oversize frame ends the connection. */
+    e = expect(a, VID_EVENT_DISCONNECTED);
+    g_assert_cmpint(e->code, !=, VID_OK);
+    rec_event_free(e);
+    g_assert_true(logged_in && presence);
+    peer_free(a);
+    hostile_free(h);
+}
+
+static void test_wrong_subprotocol(void)
+{
+    /* A WebSocket server that does not speak vid.v1. */
+    hostile *h = hostile_new(FALSE);
+    peer *a = peer_at("alice-proto", h->url, FALSE);
+    rec_event *e;
+
+    g_assert_cmpint(vid_client_login(a->client, "alice", "pw", NULL), ==,
+                    VID_OK);
+    e = expect(a, VID_EVENT_DISCONNECTED);
+    g_assert_cmpint(e->code, ==, VID_EPROTO);
+    g_assert_false(e->will_reconnect);
+    g_assert_nonnull(strstr(e->message, "vid.v1"));
+    rec_event_free(e);
+    peer_free(a);
+    hostile_free(h);
+}
+
 typedef struct {
     int events;
     gboolean freed;
@@ -1069,6 +1288,9 @@ int main(int argc, char **argv)
 
     g_test_init(&argc, &argv, NULL);
     test_ctx = g_main_context_new();
+    /* Thread-default too, so that the hostile SoupServer's connections
+     * live on it. */
+    g_main_context_push_thread_default(test_ctx);
     test_thread = g_thread_self();
     tmp_root = g_dir_make_tmp("vid-test-client-XXXXXX", NULL);
     g_assert_nonnull(tmp_root);
@@ -1088,6 +1310,8 @@ int main(int argc, char **argv)
     g_test_add_func("/client/login/identity-change-refused",
                     test_identity_change_refused);
     g_test_add_func("/client/tls/wrong-ca", test_tls_wrong_ca);
+    g_test_add_func("/client/proto/hostile-server", test_hostile_server);
+    g_test_add_func("/client/proto/wrong-subprotocol", test_wrong_subprotocol);
     g_test_add_func("/client/presence", test_presence);
     g_test_add_data_func("/client/call/flow-caller-fd", GINT_TO_POINTER(TRUE),
                          test_call_flow);
@@ -1121,6 +1345,7 @@ int main(int argc, char **argv)
                      NULL, NULL, NULL);
     }
     g_free(tmp_root);
+    g_main_context_pop_thread_default(test_ctx);
     g_main_context_unref(test_ctx);
     return rc;
 }
