@@ -473,7 +473,11 @@ int transport_new(transport **out, const transport_config *cfg)
         return TRANSPORT_EINVAL;
     if (cfg->policy != NULL && cfg->policy->version != TRANSPORT_POLICY_VERSION)
         return TRANSPORT_EINVAL;
-    if (EVP_PKEY_get_base_id(cfg->key) != EVP_PKEY_EC) {
+    char group[32] = "";
+    size_t glen = 0;
+    if (EVP_PKEY_get_base_id(cfg->key) != EVP_PKEY_EC ||
+        EVP_PKEY_get_group_name(cfg->key, group, sizeof group, &glen) != 1 ||
+        strcmp(group, "prime256v1") != 0) {
         g_info("transport: the DTLS key must be ECDSA (P-256)");
         return TRANSPORT_EINVAL;
     }

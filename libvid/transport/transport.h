@@ -141,8 +141,9 @@ typedef struct {
     GMainContext *context;
     bool controlling; /* ICE role: true for the offerer */
     bool dtls_client; /* a=setup:active on our side */
-    /** Our DTLS certificate and key (ECDSA P-256); the transport takes
-     *  its own references. Required. */
+    /** Our DTLS certificate and key (ECDSA P-256, anything else is
+     *  TRANSPORT_EINVAL); the transport takes its own references.
+     *  Required. */
     X509 *cert;
     EVP_PKEY *key;
     /** Copied by transport_new(); NULL means host candidates only. */
@@ -208,9 +209,9 @@ int transport_set_remote_credentials(transport *t, const char *ufrag,
 /**
  * The fingerprints the peer certificate must match before any SRTP key is
  * installed: the SDP a=fingerprint and the one the server registered for
- * the peer device, both "sha-256 AB:CD:..." (case-insensitive). Must be
- * set before DTLS completes, or the handshake fails with
- * TRANSPORT_FAIL_SECURITY.
+ * the peer device, both "sha-256 AB:CD:..." (case-insensitive). If DTLS
+ * completes first, the check (and so keying) waits for this call; media
+ * is dropped meanwhile. May be replaced until the keys are installed.
  * @return 0, TRANSPORT_EINVAL (not sha-256 or malformed).
  */
 int transport_set_remote_fingerprints(transport *t, const char *sdp_fp,

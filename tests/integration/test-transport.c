@@ -1186,6 +1186,17 @@ static void test_api_args(fixture *f, gconstpointer data)
     cfg.key = k;
     cfg.policy = &bad;
     g_assert_cmpint(transport_new(&t, &cfg), ==, TRANSPORT_EINVAL);
+    /* Not P-256: refused. */
+    EVP_PKEY *p384 = EVP_EC_gen("P-384");
+    cfg.policy = NULL;
+    cfg.key = p384;
+    g_assert_cmpint(transport_new(&t, &cfg), ==, TRANSPORT_EINVAL);
+    EVP_PKEY *rsa = EVP_RSA_gen(2048);
+    cfg.key = rsa;
+    g_assert_cmpint(transport_new(&t, &cfg), ==, TRANSPORT_EINVAL);
+    g_assert_null(t);
+    EVP_PKEY_free(p384);
+    EVP_PKEY_free(rsa);
     X509_free(c);
     EVP_PKEY_free(k);
 
