@@ -176,10 +176,13 @@ typedef struct vid_client_options {
      *  NULL: the application polls vid_client_get_fd() and calls
      *  vid_client_dispatch(). The client holds a reference. */
     void *main_context;
-    /** Non-zero (default): reconnect with exponential back-off and full
-     *  jitter (0.5 s base, 30 s cap) after the connection drops, then log
-     *  in again and re-subscribe presence. Never after bad credentials,
-     *  a TLS failure or a replaced session. */
+    /** Non-zero (default): when the connection drops or cannot be made
+     *  while the client holds credentials (vid_client_login() was called
+     *  and no login was refused), reconnect with exponential back-off and
+     *  full jitter (0.5 s base, 30 s cap), log in again and re-subscribe
+     *  presence. Never after a refused login, a TLS failure, a server
+     *  that does not speak vid.v1 or a replaced session. A connection
+     *  silent for 60 s (keepalive pings every 20 s) counts as dropped. */
     int reconnect;
 } vid_client_options;
 
@@ -594,7 +597,9 @@ typedef struct vid_policy {
 } vid_policy;
 
 /**
- * A copy of the policy of the current login.
+ * A copy of the policy of the current (or, while disconnected, the
+ * last) login. TURN credentials expire at credential_expires; a new login
+ * (automatic after a reconnect) brings new ones.
  *
  * Thread safety: any thread.
  *
