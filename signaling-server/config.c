@@ -29,6 +29,7 @@ void config_defaults(server_config *cfg)
     cfg->account_backoff_max = 900;
     cfg->address_max_failures = 20;
     cfg->address_window = 60;
+    cfg->max_pending_logins = 1024;
     cfg->rate = 20;
     cfg->burst = 50;
     cfg->flood_close = 100;
@@ -198,6 +199,64 @@ static bool get_list(GKeyFile *kf, const char *group, const char *key,
     return true;
 }
 
+/* Every key the server reads, to warn about typos. */
+static const char *const known_keys[] = {"server/listen",
+                                         "server/port",
+                                         "server/hostname",
+                                         "server/cert",
+                                         "server/key",
+                                         "server/state_dir",
+                                         "server/database",
+                                         "server/max_connections",
+                                         "server/max_connections_per_address",
+                                         "server/login_timeout",
+                                         "server/ping_interval",
+                                         "server/idle_timeout",
+                                         "server/ring_timeout",
+                                         "server/identity_change",
+                                         "server/max_queue_kib",
+                                         "server/debug",
+                                         "admin/listen",
+                                         "admin/port",
+                                         "auth/pwhash",
+                                         "auth/account_max_failures",
+                                         "auth/account_backoff",
+                                         "auth/account_backoff_max",
+                                         "auth/address_max_failures",
+                                         "auth/address_window",
+                                         "auth/max_pending_logins",
+                                         "limits/rate",
+                                         "limits/burst",
+                                         "limits/flood_close",
+                                         "policy/stun",
+                                         "policy/turn",
+                                         "policy/turn_secret",
+                                         "policy/turn_ttl",
+                                         "policy/ice_transport_policy",
+                                         "policy/media_port_min",
+                                         "policy/media_port_max",
+                                         "firewall/turn_relay_port_min",
+                                         "firewall/turn_relay_port_max",
+                                         NULL};
+
+static void warn_unknown(GKeyFile *kf)
+{
+    char **groups = g_key_file_get_groups(kf, NULL);
+
+    for (int g = 0; groups[g] != NULL; g++) {
+        char **keys = g_key_file_get_keys(kf, groups[g], NULL, NULL);
+        for (int k = 0; keys != NULL && keys[k] != NULL; k++) {
+            g_autofree char *gk = g_strdup_printf("%s/%s", groups[g], keys[k]);
+            if (!g_strv_contains(known_keys, gk))
+                g_printerr("vid-signaling-server: warning: unknown setting "
+                           "[%s] %s (ignored)\n",
+                           groups[g], keys[k]);
+        }
+        g_strfreev(keys);
+    }
+    g_strfreev(groups);
+}
+
 static bool load_kf(server_config *c, GKeyFile *kf, GError **error)
 {
     static const char *const policies[] = {"all", "relay", NULL};
@@ -245,6 +304,8 @@ static bool load_kf(server_config *c, GKeyFile *kf, GError **error)
                  86400, error) ||
         !get_int(kf, "auth", "address_max_failures", &c->address_max_failures,
                  1, 100000000, error) ||
+        !get_int(kf, "auth", "max_pending_logins", &c->max_pending_logins, 1,
+                 1000000, error) ||
         !get_int(kf, "auth", "address_window", &c->address_window, 1, 86400,
                  error) ||
         !get_double(kf, "limits", "rate", &c->rate, 0.01, 1e7, error) ||
@@ -267,6 +328,7 @@ static bool load_kf(server_config *c, GKeyFile *kf, GError **error)
         !get_int(kf, "firewall", "turn_relay_port_max", &c->turn_relay_port_max,
                  0, 65535, error))
         return false;
+    warn_unknown(kf);
     c->relay_only = relay != 0;
     c->identity_reject = reject != 0;
     c->pwhash = (pwhash_level) level;

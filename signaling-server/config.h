@@ -43,7 +43,8 @@ typedef struct {
     int account_backoff;     /* seconds, doubled per extra failure */
     int account_backoff_max; /* seconds */
     int address_max_failures;
-    int address_window; /* seconds */
+    int address_window;     /* seconds */
+    int max_pending_logins; /* password checks queued at once */
 
     /* [limits] */
     double rate;     /* messages per second */

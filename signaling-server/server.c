@@ -81,6 +81,7 @@ struct server {
     uv_signal_t sigint;
     gint64 shutdown_started_ms;
     guint ticks;
+    int logins_pending; /* password checks queued or running */
     bool stopping;
     bool destroyed;
 };
@@ -346,6 +347,7 @@ static void login_after(uv_work_t *req, int status)
     conn *c = j->c;
 
     c->login_running = false;
+    c->srv->logins_pending--;
     if (c->wsi != NULL && !c->srv->stopping && status == 0)
         login_finish(c, j);
     sodium_memzero(j->password, strlen(j->password));
@@ -379,6 +381,17 @@ static void handle_login(conn *c, const json_t *msg, json_int_t id)
         json_decref(e);
         return;
     }
+    if (s->logins_pending >= s->cfg->max_pending_logins) {
+        json_t *e = proto_error_new(id, PROTO_ERR_LOGIN_THROTTLED,
+                                    "the server is busy checking other "
+                                    "logins; try again shortly");
+        json_object_set_new(e, "retry_after", json_integer(1));
+        s->m.logins_throttled++;
+        metrics_reject(&s->m, PROTO_ERR_LOGIN_THROTTLED);
+        conn_send(c, e);
+        json_decref(e);
+        return;
+    }
     if (!db_user_hash(s->db, user, &hash, &err)) {
         LOG_WARNING(c->addr, user, NULL, NULL, "login: %s", err->message);
         g_error_free(err);
@@ -397,6 +410,7 @@ static void handle_login(conn *c, const json_t *msg, json_int_t id)
     j->known = hash != NULL;
     j->hash = hash != NULL ? hash : g_strdup(s->dummy_hash);
     c->login_running = true;
+    s->logins_pending++;
     if (uv_queue_work(&s->loop, &j->req, login_work, login_after) != 0) {
         c->login_running = false;
         login_after(&j->req, -1);

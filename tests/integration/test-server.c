@@ -628,6 +628,41 @@ static void test_restart_and_sigterm(void)
     vid_test_server_stop(s);
 }
 
+static void test_pending_logins(void)
+{
+    /* Real Argon2id cost (64 MiB): a check takes long enough that a
+     * second login arrives while the first is still being verified. */
+    vid_test_server *s = vid_test_server_start(
+        "[auth]\npwhash=interactive\nmax_pending_logins=1\n");
+    g_autofree char *fp = vid_test_fingerprint(1);
+    vid_test_ws *c1, *c2;
+    json_t *m1, *m2;
+
+    vid_test_server_add_user(s, "alice", "pw-alice");
+    c1 = vid_test_ws_connect_server(s);
+    c2 = vid_test_ws_connect_server(s);
+    vid_test_ws_send_json(c1,
+                          req("{s:s, s:i, s:s, s:s, s:s, s:s}", "type", "login",
+                              "id", 1, "user", "alice", "password", "pw-alice",
+                              "device", "a", "fingerprint", fp));
+    vid_test_ws_send_json(c2,
+                          req("{s:s, s:i, s:s, s:s, s:s, s:s}", "type", "login",
+                              "id", 1, "user", "alice", "password", "pw-alice",
+                              "device", "b", "fingerprint", fp));
+    m2 = vid_test_ws_expect_error(c2, "login_throttled", 20000);
+    g_assert_cmpint(vid_test_json_int(m2, "retry_after"), ==, 1);
+    m1 = vid_test_ws_expect(c1, "welcome", 20000);
+    json_decref(m1);
+    json_decref(m2);
+    /* once the queue is free the same login works */
+    m2 = vid_test_ws_login(c2, 2, "alice", "pw-alice", "b", fp);
+    assert_str(m2, "type", "welcome");
+    json_decref(m2);
+    vid_test_ws_free(c1);
+    vid_test_ws_free(c2);
+    vid_test_server_stop(s);
+}
+
 int main(int argc, char **argv)
 {
     int rc;
@@ -649,6 +684,7 @@ int main(int argc, char **argv)
     g_test_add_func("/server/limits/flood", test_flood);
     g_test_add_func("/server/limits/throttle", test_throttle);
     g_test_add_func("/server/limits/connections", test_connection_limits);
+    g_test_add_func("/server/limits/pending-logins", test_pending_logins);
     g_test_add_func("/server/session-replaced", test_session_replaced);
     g_test_add_func("/server/admin/commands", test_admin_commands);
     g_test_add_func("/server/admin/metrics", test_metrics);
