@@ -182,14 +182,10 @@ static int64_t ts_to_us(const rtp_jb *jb, int64_t ext_ts)
 
 static int64_t target_delay(const rtp_jb *jb)
 {
-    int64_t t = jb->cfg.extra_delay_us +
-                (int64_t) jb->cfg.jitter_factor * (jb->jitter_q4 / 16);
+    int64_t t = (int64_t) jb->cfg.jitter_factor * (jb->jitter_q4 / 16);
 
-    if (t < jb->cfg.min_delay_us)
-        t = jb->cfg.min_delay_us;
-    if (t > jb->cfg.max_delay_us)
-        t = jb->cfg.max_delay_us;
-    return t;
+    return clamp64(t, jb->cfg.min_delay_us, jb->cfg.max_delay_us) +
+           clamp64(jb->cfg.extra_delay_us, 0, jb->cfg.max_delay_us);
 }
 
 static int64_t playout_us(const rtp_jb *jb, int64_t ext_ts)

@@ -366,8 +366,8 @@ int rtp_rtx_cache_get(rtp_rtx_cache *c, uint16_t seq, int64_t now_us,
  *
  * where ts_us is the frame's RTP timestamp in microseconds, base the
  * smallest arrival - ts_us seen over the last ~2 s (the fastest transit)
- * and target = clamp(min_delay_us, max_delay_us,
- *                    extra_delay_us + jitter_factor * J),
+ * and target = clamp(min_delay_us, max_delay_us, jitter_factor * J)
+ *              + extra_delay_us (lip sync; 0..max_delay_us),
  * J being the RFC 3550 interarrival-jitter estimate, taken over the
  * first packet of each frame that arrives in order. A complete frame
  * that arrives after its playout time is released at once (in order).
@@ -398,8 +398,8 @@ typedef struct {
     size_t max_payload;      /* largest payload stored */
     int64_t min_delay_us;    /* target floor */
     int64_t max_delay_us;    /* target ceiling */
-    int64_t extra_delay_us;  /* added before clamping (e.g. lip sync) */
-    uint32_t jitter_factor;  /* k: target = extra + k * J */
+    int64_t extra_delay_us;  /* added to the target (lip sync) */
+    uint32_t jitter_factor;  /* k: target = clamp(k * J) + extra */
     int64_t loss_timeout_us; /* video: wait for retransmissions */
     int64_t pli_interval_us; /* video: repeat the keyframe request */
 } rtp_jb_config;
@@ -648,8 +648,9 @@ int rtp_sync_capture_us(const rtp_sync *s, uint32_t ts, int64_t *out_us);
 /**
  * How much later video plays relative to its capture than audio does:
  * (video_playout - video_capture) - (audio_playout - audio_capture).
- * Positive: delay audio by that much (rtp_jb_set_extra_delay on the audio
- * buffer); negative: delay video by its opposite.
+ * Positive: audio should play that much later (add it to the audio
+ * buffer's extra delay, rtp_jb_set_extra_delay(), or take it off the
+ * video buffer's); negative: the same the other way round.
  * @return RTP_OK; RTP_ERR_NOT_FOUND (either stream has had no SR).
  */
 int rtp_sync_relative_delay(const rtp_sync *audio, uint32_t audio_ts,
