@@ -1,0 +1,356 @@
+/* Device enumeration and hotplug with GstDeviceMonitor. */
+#include "device-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct device_monitor {
+    GstDeviceMonitor *monitor;
+    GSource *watch;
+    device_event_cb cb;
+    void *user_data;
+};
+
+static const char *const class_of[] = {
+    [DEVICE_CAMERA] = "Video/Source",
+    [DEVICE_MICROPHONE] = "Audio/Source",
+    [DEVICE_SPEAKER] = "Audio/Sink",
+};
+
+bool dev_kind_of(GstDevice *dev, device_kind *kind)
+{
+    for (int k = DEVICE_CAMERA; k <= DEVICE_SPEAKER; k++) {
+        if (gst_device_has_classes(dev, class_of[k])) {
+            *kind = (device_kind) k;
+            return true;
+        }
+    }
+    return false;
+}
+
+void device_info_clear(device_info *info)
+{
+    if (info == NULL)
+        return;
+    g_free(info->name);
+    g_free(info->id);
+    g_free(info->api);
+    g_free(info->modes);
+    memset(info, 0, sizeof *info);
+}
+
+void device_list_free(device_info *list, size_t n)
+{
+    if (list == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        device_info_clear(&list[i]);
+    g_free(list);
+}
+
+/* The highest frame rate a "framerate" field allows. */
+static bool max_rate(const GValue *v, int *num, int *den)
+{
+    if (v == NULL)
+        return false;
+    if (GST_VALUE_HOLDS_FRACTION(v)) {
+        *num = gst_value_get_fraction_numerator(v);
+        *den = gst_value_get_fraction_denominator(v);
+        return *den > 0;
+    }
+    if (GST_VALUE_HOLDS_FRACTION_RANGE(v))
+        return max_rate(gst_value_get_fraction_range_max(v), num, den);
+    if (GST_VALUE_HOLDS_LIST(v)) {
+        bool any = false;
+        for (guint i = 0; i < gst_value_list_get_size(v); i++) {
+            int n, d;
+            if (max_rate(gst_value_list_get_value(v, i), &n, &d) &&
+                (!any || (gint64) n * *den > (gint64) *num * d)) {
+                *num = n;
+                *den = d;
+                any = true;
+            }
+        }
+        return any;
+    }
+    return false;
+}
+
+static void int_bounds(const GValue *v, int *lo, int *hi)
+{
+    if (v == NULL)
+        return;
+    if (G_VALUE_HOLDS_INT(v)) {
+        int x = g_value_get_int(v);
+        if (*lo == 0 || x < *lo)
+            *lo = x;
+        if (x > *hi)
+            *hi = x;
+    } else if (GST_VALUE_HOLDS_INT_RANGE(v)) {
+        int a = gst_value_get_int_range_min(v);
+        int b = gst_value_get_int_range_max(v);
+        if (*lo == 0 || a < *lo)
+            *lo = a;
+        if (b > *hi)
+            *hi = b;
+    } else if (GST_VALUE_HOLDS_LIST(v)) {
+        for (guint i = 0; i < gst_value_list_get_size(v); i++)
+            int_bounds(gst_value_list_get_value(v, i), lo, hi);
+    }
+}
+
+static int mode_cmp(const void *a, const void *b)
+{
+    const device_video_mode *x = a, *y = b;
+    long ax = (long) x->width * x->height, ay = (long) y->width * y->height;
+    return ax < ay ? 1 : ax > ay ? -1 : 0;
+}
+
+static void fill_modes(device_info *info, GstCaps *caps)
+{
+    GArray *modes = g_array_new(FALSE, TRUE, sizeof(device_video_mode));
+    for (guint i = 0; i < gst_caps_get_size(caps); i++) {
+        GstStructure *s = gst_caps_get_structure(caps, i);
+        bool raw = gst_structure_has_name(s, "video/x-raw");
+        bool jpeg = gst_structure_has_name(s, "image/jpeg");
+        int w, h, num = 0, den = 1;
+        if ((!raw && !jpeg) || !gst_structure_get_int(s, "width", &w) ||
+            !gst_structure_get_int(s, "height", &h))
+            continue; /* ranges (templates) and other formats: skip */
+        max_rate(gst_structure_get_value(s, "framerate"), &num, &den);
+        device_video_mode *m = NULL;
+        for (guint j = 0; j < modes->len; j++) {
+            device_video_mode *o = &g_array_index(modes, device_video_mode, j);
+            if (o->width == w && o->height == h)
+                m = o;
+        }
+        if (m == NULL) {
+            device_video_mode nm = {w, h, num, den, false, false};
+            g_array_append_val(modes, nm);
+            m = &g_array_index(modes, device_video_mode, modes->len - 1);
+        } else if ((gint64) num * m->fps_den > (gint64) m->fps_num * den) {
+            m->fps_num = num;
+            m->fps_den = den;
+        }
+        m->raw |= raw;
+        m->mjpeg |= jpeg;
+    }
+    info->n_modes = modes->len;
+    info->modes = (device_video_mode *) (void *) g_array_free(modes, FALSE);
+    if (info->n_modes == 0)
+        g_clear_pointer(&info->modes, g_free);
+    else
+        qsort(info->modes, info->n_modes, sizeof *info->modes, mode_cmp);
+}
+
+static void fill_audio(device_info *info, GstCaps *caps)
+{
+    int rlo = 0, rhi = 0, clo = 0, chi = 0;
+    for (guint i = 0; i < gst_caps_get_size(caps); i++) {
+        GstStructure *s = gst_caps_get_structure(caps, i);
+        int_bounds(gst_structure_get_value(s, "rate"), &rlo, &rhi);
+        int_bounds(gst_structure_get_value(s, "channels"), &clo, &chi);
+    }
+    info->rate_min = rlo;
+    info->rate_max = rhi;
+    info->channels_max = chi;
+}
+
+void dev_info_fill(device_info *info, device_kind kind, GstDevice *dev)
+{
+    memset(info, 0, sizeof *info);
+    info->kind = kind;
+    info->name = gst_device_get_display_name(dev);
+    if (info->name == NULL)
+        info->name = g_strdup("");
+    GstStructure *props = gst_device_get_properties(dev);
+    static const char *const id_keys[] = {
+        "api.v4l2.path", "device.path", "object.path", "node.name",
+        "device.name",   "udev-probed", NULL};
+    if (props != NULL) {
+        for (int i = 0; id_keys[i] != NULL && info->id == NULL; i++) {
+            const char *v = gst_structure_get_string(props, id_keys[i]);
+            if (v != NULL && *v != '\0')
+                info->id = g_strdup(v);
+        }
+        const char *api = gst_structure_get_string(props, "device.api");
+        info->api = g_strdup(api != NULL ? api : "");
+        gboolean def = FALSE;
+        if (gst_structure_get_boolean(props, "is-default", &def))
+            info->is_default = def;
+        gst_structure_free(props);
+    } else {
+        info->api = g_strdup("");
+    }
+    if (info->id == NULL)
+        info->id = g_strdup(info->name);
+    GstCaps *caps = gst_device_get_caps(dev);
+    if (caps != NULL) {
+        if (kind == DEVICE_CAMERA)
+            fill_modes(info, caps);
+        else
+            fill_audio(info, caps);
+        gst_caps_unref(caps);
+    }
+}
+
+static GstDeviceMonitor *monitor_for(int kind_mask)
+{
+    GstDeviceMonitor *m = gst_device_monitor_new();
+    for (int k = DEVICE_CAMERA; k <= DEVICE_SPEAKER; k++)
+        if (kind_mask & (1 << k))
+            gst_device_monitor_add_filter(m, class_of[k], NULL);
+    return m;
+}
+
+static int list_of(GstDeviceMonitor *m, device_kind kind, device_info **out,
+                   size_t *n)
+{
+    GList *devs = gst_device_monitor_get_devices(m);
+    GArray *arr = g_array_new(FALSE, TRUE, sizeof(device_info));
+    for (GList *l = devs; l != NULL; l = l->next) {
+        device_kind k;
+        if (!dev_kind_of(l->data, &k) || k != kind)
+            continue;
+        device_info info;
+        dev_info_fill(&info, kind, l->data);
+        g_array_append_val(arr, info);
+    }
+    g_list_free_full(devs, gst_object_unref);
+    *n = arr->len;
+    *out = (device_info *) (void *) g_array_free(arr, FALSE);
+    if (*n == 0)
+        g_clear_pointer(out, g_free);
+    return DEVICE_OK;
+}
+
+int device_list(device_kind kind, device_info **out, size_t *n, char *why,
+                size_t why_cap)
+{
+    if (out == NULL || n == NULL || kind < DEVICE_CAMERA ||
+        kind > DEVICE_SPEAKER)
+        return dev_fail(why, why_cap, DEVICE_EINVAL, "bad argument");
+    *out = NULL;
+    *n = 0;
+    int rc = device_init(why, why_cap);
+    if (rc != DEVICE_OK)
+        return rc;
+    /* get_devices() without start() probes each provider once. */
+    GstDeviceMonitor *m = monitor_for(1 << kind);
+    rc = list_of(m, kind, out, n);
+    gst_object_unref(m);
+    return rc;
+}
+
+GstDevice *dev_find(device_kind kind, const char *id, int *rc, char *why,
+                    size_t why_cap)
+{
+    static const char *const what[] = {[DEVICE_CAMERA] = "camera",
+                                       [DEVICE_MICROPHONE] = "microphone",
+                                       [DEVICE_SPEAKER] = "speaker"};
+    GstDeviceMonitor *m = monitor_for(1 << kind);
+    GList *devs = gst_device_monitor_get_devices(m);
+    GstDevice *found = NULL;
+    int count = 0;
+    for (GList *l = devs; l != NULL && found == NULL; l = l->next) {
+        device_kind k;
+        if (!dev_kind_of(l->data, &k) || k != kind)
+            continue;
+        count++;
+        if (id == NULL) {
+            found = gst_object_ref(l->data);
+            break;
+        }
+        device_info info;
+        dev_info_fill(&info, kind, l->data);
+        if (g_strcmp0(info.id, id) == 0 || g_strcmp0(info.name, id) == 0)
+            found = gst_object_ref(l->data);
+        device_info_clear(&info);
+    }
+    g_list_free_full(devs, gst_object_unref);
+    gst_object_unref(m);
+    if (found == NULL) {
+        if (count == 0)
+            *rc = dev_fail(why, why_cap, DEVICE_ENODEVICE,
+                           "no %s found: the device monitor lists no %s "
+                           "device",
+                           what[kind], class_of[kind]);
+        else
+            *rc = dev_fail(why, why_cap, DEVICE_ENODEVICE,
+                           "no %s with id or name \"%s\" (%d other%s present)",
+                           what[kind], id, count, count == 1 ? "" : "s");
+    }
+    return found;
+}
+
+static gboolean on_monitor_bus(GstBus *bus, GstMessage *msg, gpointer data)
+{
+    device_monitor *mon = data;
+    GstMessageType t = GST_MESSAGE_TYPE(msg);
+    if (t != GST_MESSAGE_DEVICE_ADDED && t != GST_MESSAGE_DEVICE_REMOVED)
+        return G_SOURCE_CONTINUE;
+    GstDevice *dev = NULL;
+    if (t == GST_MESSAGE_DEVICE_ADDED)
+        gst_message_parse_device_added(msg, &dev);
+    else
+        gst_message_parse_device_removed(msg, &dev);
+    device_kind kind;
+    if (dev != NULL && dev_kind_of(dev, &kind) && mon->cb != NULL) {
+        device_info info;
+        dev_info_fill(&info, kind, dev);
+        mon->cb(t == GST_MESSAGE_DEVICE_ADDED ? DEVICE_ADDED : DEVICE_REMOVED,
+                &info, mon->user_data);
+        device_info_clear(&info);
+    }
+    if (dev != NULL)
+        gst_object_unref(dev);
+    return G_SOURCE_CONTINUE;
+}
+
+int device_monitor_new(device_monitor **out, GMainContext *context,
+                       device_event_cb cb, void *user_data, char *why,
+                       size_t why_cap)
+{
+    if (out == NULL)
+        return dev_fail(why, why_cap, DEVICE_EINVAL, "out is NULL");
+    *out = NULL;
+    int rc = device_init(why, why_cap);
+    if (rc != DEVICE_OK)
+        return rc;
+    device_monitor *mon = g_new0(device_monitor, 1);
+    mon->cb = cb;
+    mon->user_data = user_data;
+    mon->monitor = monitor_for((1 << DEVICE_CAMERA) | (1 << DEVICE_MICROPHONE) |
+                               (1 << DEVICE_SPEAKER));
+    GstBus *bus = gst_device_monitor_get_bus(mon->monitor);
+    mon->watch = gst_bus_create_watch(bus);
+    gst_object_unref(bus);
+    g_source_set_callback(mon->watch, G_SOURCE_FUNC(on_monitor_bus), mon, NULL);
+    g_source_attach(mon->watch, context);
+    if (!gst_device_monitor_start(mon->monitor)) {
+        /* No provider could start: nothing to watch, but listing works. */
+        g_debug("device: no device provider started");
+    }
+    *out = mon;
+    return DEVICE_OK;
+}
+
+void device_monitor_free(device_monitor *mon)
+{
+    if (mon == NULL)
+        return;
+    gst_device_monitor_stop(mon->monitor);
+    g_source_destroy(mon->watch);
+    g_source_unref(mon->watch);
+    gst_object_unref(mon->monitor);
+    g_free(mon);
+}
+
+int device_monitor_list(device_monitor *mon, device_kind kind,
+                        device_info **out, size_t *n)
+{
+    if (mon == NULL || out == NULL || n == NULL || kind < DEVICE_CAMERA ||
+        kind > DEVICE_SPEAKER)
+        return DEVICE_EINVAL;
+    return list_of(mon->monitor, kind, out, n);
+}

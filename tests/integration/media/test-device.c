@@ -1,0 +1,630 @@
+/*
+ * Tests of libvid/device on this machine's real GStreamer: enumeration and
+ * the "no camera" error, the capture path with injected fake sources (raw,
+ * MJPEG, the synthetic camera through appsrc, an unusable source),
+ * microphone capture with and without echo cancellation, rendering into an
+ * injected sink, and WebM recording read back with GstDiscoverer and a
+ * decoding pipeline.
+ */
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/pbutils/pbutils.h>
+#include <gst/video/video.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "device.h"
+#include "media.h"
+
+#define W 640
+#define H 480
+
+static void test_enumerate_no_camera(void)
+{
+    char why[256] = "";
+    device_info *list = NULL;
+    size_t n = 99;
+    g_assert_cmpint(device_list(DEVICE_CAMERA, &list, &n, why, sizeof why), ==,
+                    DEVICE_OK);
+    for (size_t i = 0; i < n; i++)
+        g_test_message("camera: %s (%s), %zu modes", list[i].name, list[i].id,
+                       list[i].n_modes);
+    size_t cameras = n;
+    device_list_free(list, n);
+    for (int k = DEVICE_MICROPHONE; k <= DEVICE_SPEAKER; k++) {
+        g_assert_cmpint(
+            device_list((device_kind) k, &list, &n, why, sizeof why), ==,
+            DEVICE_OK);
+        g_test_message("%zu %s(s)", n,
+                       k == DEVICE_MICROPHONE ? "microphone" : "speaker");
+        for (size_t i = 0; i < n; i++)
+            g_test_message("  %s (%s) %d..%d Hz, %d ch", list[i].name,
+                           list[i].id, list[i].rate_min, list[i].rate_max,
+                           list[i].channels_max);
+        device_list_free(list, n);
+    }
+    g_assert_cmpint(device_list(0, &list, &n, why, sizeof why), ==,
+                    DEVICE_EINVAL);
+
+    device_camera_config cc = DEVICE_CAMERA_CONFIG_INIT;
+    device_camera *cam = NULL;
+    int rc;
+    if (cameras == 0) {
+        rc = device_camera_new(&cam, &cc, NULL, NULL, why, sizeof why);
+        g_test_message("asking for a camera: %s: %s", device_strerror(rc), why);
+        g_assert_cmpint(rc, ==, DEVICE_ENODEVICE);
+        g_assert_nonnull(strstr(why, "no camera found"));
+        g_assert_null(cam);
+    } else {
+        g_test_message("this machine has a camera: the no-camera error is "
+                       "checked with an unknown id only");
+    }
+    cc.device_id = "/dev/video-that-is-not-there";
+    rc = device_camera_new(&cam, &cc, NULL, NULL, why, sizeof why);
+    g_assert_cmpint(rc, ==, DEVICE_ENODEVICE);
+    g_assert_nonnull(strstr(why, "no camera"));
+    /* With no camera at all the message says so; else it names the id. */
+    g_assert_true(strstr(why, cameras == 0 ? "no camera found"
+                                           : "video-that-is-not-there"));
+    /* Bad configuration. */
+    cc = (device_camera_config) DEVICE_CAMERA_CONFIG_INIT;
+    cc.width = 641;
+    g_assert_cmpint(device_camera_new(&cam, &cc, NULL, NULL, why, sizeof why),
+                    ==, DEVICE_EINVAL);
+    device_camera_free(NULL);
+}
+
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    GMutex lock;
+    int frames;
+    int bad_size;
+    int synth_ok, synth_bad;
+    uint32_t last_no;
+    bool in_order;
+    int64_t last_t;
+    bool times_monotonic;
+    int64_t max_age_us;
+} video_stats;
+
+static void video_stats_init(video_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    g_mutex_init(&s->lock);
+    s->in_order = true;
+    s->times_monotonic = true;
+}
+
+static void on_frame(const media_i420 *pic, int64_t capture_us, void *data)
+{
+    video_stats *s = data;
+    int64_t now = g_get_monotonic_time();
+    g_mutex_lock(&s->lock);
+    s->frames++;
+    if (pic->width != W || pic->height != H)
+        s->bad_size++;
+    if (capture_us < s->last_t)
+        s->times_monotonic = false;
+    s->last_t = capture_us;
+    if (now - capture_us > s->max_age_us)
+        s->max_age_us = now - capture_us;
+    uint32_t no;
+    int64_t t;
+    if (media_synth_read(pic, &no, &t) == MEDIA_OK) {
+        if (s->synth_ok > 0 && no <= s->last_no)
+            s->in_order = false;
+        s->last_no = no;
+        s->synth_ok++;
+    } else {
+        s->synth_bad++;
+    }
+    g_mutex_unlock(&s->lock);
+}
+
+static int wait_frames(video_stats *s, int want, int timeout_ms)
+{
+    gint64 end = g_get_monotonic_time() + timeout_ms * 1000LL;
+    int got;
+    do {
+        g_usleep(10000);
+        g_mutex_lock(&s->lock);
+        got = s->frames;
+        g_mutex_unlock(&s->lock);
+    } while (got < want && g_get_monotonic_time() < end);
+    return got;
+}
+
+static GstElement *parse_source(const char *desc)
+{
+    GError *err = NULL;
+    GstElement *bin = gst_parse_bin_from_description(desc, TRUE, &err);
+    g_assert_no_error(err);
+    return bin;
+}
+
+static void run_camera(GstElement *source, const char *expect_caps_prefix,
+                       bool expect_synth)
+{
+    char why[256] = "";
+    video_stats s;
+    video_stats_init(&s);
+    device_camera_config cc = DEVICE_CAMERA_CONFIG_INIT;
+    cc.source = source;
+    device_camera *cam = NULL;
+    int rc = device_camera_new(&cam, &cc, on_frame, &s, why, sizeof why);
+    g_assert_cmpstr(why, ==, "");
+    g_assert_cmpint(rc, ==, DEVICE_OK);
+    g_test_message("source caps chosen: %s", device_camera_source_caps(cam));
+    g_assert_true(
+        g_str_has_prefix(device_camera_source_caps(cam), expect_caps_prefix));
+    rc = device_camera_start(cam, why, sizeof why);
+    g_assert_cmpstr(why, ==, "");
+    g_assert_cmpint(rc, ==, DEVICE_OK);
+    g_assert_cmpint(device_camera_start(cam, why, sizeof why), ==,
+                    DEVICE_ESTATE);
+    int got = wait_frames(&s, 20, 5000);
+    g_assert_cmpint(device_camera_stop(cam), ==, DEVICE_OK);
+    g_mutex_lock(&s.lock);
+    g_test_message("%d frames, %d synthetic OK, %d not, oldest %.1f ms", got,
+                   s.synth_ok, s.synth_bad, s.max_age_us / 1000.0);
+    g_assert_cmpint(s.frames, >=, 20);
+    g_assert_cmpint(s.bad_size, ==, 0);
+    g_assert_true(s.times_monotonic);
+    g_assert_cmpint(s.max_age_us, <, 2 * G_USEC_PER_SEC);
+    if (expect_synth) {
+        g_assert_cmpint(s.synth_bad, ==, 0);
+        g_assert_true(s.in_order);
+    }
+    g_mutex_unlock(&s.lock);
+    /* Restart after stop works. */
+    g_assert_cmpint(device_camera_start(cam, why, sizeof why), ==, DEVICE_OK);
+    device_camera_free(cam);
+    g_mutex_clear(&s.lock);
+}
+
+static void test_camera_raw(void)
+{
+    run_camera(parse_source("videotestsrc is-live=true pattern=ball"),
+               "video/x-raw, width=(int)640, height=(int)480", false);
+}
+
+static void test_camera_mjpeg(void)
+{
+    /* A camera offering only MJPEG at 640x480@30: decoded by jpegdec. */
+    run_camera(parse_source("videotestsrc is-live=true ! video/x-raw,"
+                            "width=640,height=480,framerate=30/1 ! jpegenc"),
+               "image/jpeg, width=(int)640", false);
+}
+
+static void test_camera_scaled(void)
+{
+    /* Only 320x240@15 raw: scaled up and rate-converted to 640x480@30. */
+    run_camera(parse_source("videotestsrc is-live=true ! capsfilter "
+                            "caps=video/x-raw,width=320,height=240,"
+                            "framerate=15/1"),
+               "video/x-raw", false);
+}
+
+/* The synthetic camera as a GStreamer source (appsrc, need-data). */
+typedef struct {
+    media_i420 pic;
+    uint32_t n;
+} synth_src;
+
+static void on_need_data(GstAppSrc *src, guint length, gpointer data)
+{
+    synth_src *ss = data;
+    media_synth_video_fill(&ss->pic, ss->n, g_get_monotonic_time());
+    gsize size = (gsize) W * H * 3 / 2;
+    GstBuffer *buf = gst_buffer_new_memdup(ss->pic.y, size);
+    GST_BUFFER_PTS(buf) = gst_util_uint64_scale(ss->n, GST_SECOND, 30);
+    GST_BUFFER_DURATION(buf) = GST_SECOND / 30;
+    ss->n++;
+    gst_app_src_push_buffer(src, buf);
+}
+
+static void test_camera_synthetic(void)
+{
+    synth_src ss = {.n = 0};
+    g_assert_cmpint(media_i420_alloc(&ss.pic, W, H), ==, MEDIA_OK);
+    GstElement *src = gst_element_factory_make("appsrc", NULL);
+    GstCaps *caps = gst_caps_from_string(
+        "video/x-raw,format=I420,width=640,height=480,framerate=30/1");
+    g_object_set(src, "caps", caps, "format", GST_FORMAT_TIME, "is-live", FALSE,
+                 NULL);
+    gst_caps_unref(caps);
+    GstAppSrcCallbacks cbs = {.need_data = on_need_data};
+    gst_app_src_set_callbacks(GST_APP_SRC(src), &cbs, &ss, NULL);
+    run_camera(src, "video/x-raw, width=(int)640", true);
+    media_i420_free(&ss.pic);
+}
+
+static void test_camera_unusable(void)
+{
+    char why[256] = "";
+    device_camera_config cc = DEVICE_CAMERA_CONFIG_INIT;
+    cc.source = gst_element_factory_make("audiotestsrc", NULL);
+    device_camera *cam = NULL;
+    int rc = device_camera_new(&cam, &cc, on_frame, NULL, why, sizeof why);
+    g_test_message("%s: %s", device_strerror(rc), why);
+    g_assert_cmpint(rc, ==, DEVICE_ENEGOTIATION);
+    g_assert_null(cam);
+}
+
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    GMutex lock;
+    int calls;
+    size_t frames;
+    size_t bad_chunk;
+    double energy;
+} audio_stats;
+
+static void on_audio(const int16_t *pcm, size_t frames, int channels,
+                     int64_t capture_us, void *data)
+{
+    audio_stats *s = data;
+    g_mutex_lock(&s->lock);
+    s->calls++;
+    s->frames += frames;
+    if (frames != 480)
+        s->bad_chunk++;
+    for (size_t i = 0; i < frames * (size_t) channels; i++)
+        s->energy += (double) pcm[i] * pcm[i];
+    g_mutex_unlock(&s->lock);
+}
+
+static void run_mic(int channels, bool echo_cancel, const char *probe)
+{
+    char why[256] = "";
+    audio_stats s = {0};
+    g_mutex_init(&s.lock);
+    device_mic_config mc = DEVICE_MIC_CONFIG_INIT;
+    mc.channels = channels;
+    mc.echo_cancel = echo_cancel;
+    mc.echo_probe_name = probe;
+    mc.source = parse_source("audiotestsrc is-live=true freq=440 "
+                             "samplesperbuffer=441 ! "
+                             "capsfilter caps=audio/x-raw,rate=44100");
+    device_mic *mic = NULL;
+    int rc = device_mic_new(&mic, &mc, on_audio, &s, why, sizeof why);
+    g_assert_cmpstr(why, ==, "");
+    g_assert_cmpint(rc, ==, DEVICE_OK);
+    rc = device_mic_start(mic, why, sizeof why);
+    g_assert_cmpstr(why, ==, "");
+    g_assert_cmpint(rc, ==, DEVICE_OK);
+    g_usleep(500000);
+    g_assert_cmpint(device_mic_stop(mic), ==, DEVICE_OK);
+    device_mic_free(mic);
+    g_test_message("%d ch%s: %d callbacks, %zu samples, energy %.3g", channels,
+                   echo_cancel ? " + webrtcdsp" : "", s.calls, s.frames,
+                   s.energy);
+    g_assert_cmpint(s.calls, >=, 10);
+    g_assert_cmpuint(s.bad_chunk, ==, 0); /* 10 ms at 48 kHz every time */
+    g_assert_cmpfloat(s.energy, >, 0);
+    g_mutex_clear(&s.lock);
+}
+
+static void test_mic(void)
+{
+    run_mic(1, false, NULL);
+    run_mic(2, false, NULL);
+    char why[256];
+    device_mic *mic;
+    device_mic_config mc = DEVICE_MIC_CONFIG_INIT;
+    mc.channels = 3;
+    g_assert_cmpint(device_mic_new(&mic, &mc, on_audio, NULL, why, sizeof why),
+                    ==, DEVICE_EINVAL);
+    device_info *list;
+    size_t n;
+    device_list(DEVICE_MICROPHONE, &list, &n, why, sizeof why);
+    device_list_free(list, n);
+    if (n == 0) {
+        mc = (device_mic_config) DEVICE_MIC_CONFIG_INIT;
+        int rc = device_mic_new(&mic, &mc, on_audio, NULL, why, sizeof why);
+        g_test_message("asking for a microphone: %s", why);
+        g_assert_cmpint(rc, ==, DEVICE_ENODEVICE);
+        g_assert_nonnull(strstr(why, "no microphone found"));
+    }
+}
+
+/* Playout through an echo probe (into a fake sink) while the microphone
+ * runs webrtcdsp against that probe. */
+static gpointer feed_speaker(gpointer data)
+{
+    device_audio_out *ao = data;
+    media_synth_audio synth;
+    media_synth_audio_init(&synth, 1, 100);
+    int16_t pcm[480];
+    gint64 next = g_get_monotonic_time();
+    for (int i = 0; i < 80; i++) { /* 800 ms at real-time pace */
+        media_synth_audio_fill(&synth, pcm, 480);
+        g_assert_cmpint(device_audio_out_push(ao, pcm, 480), ==, DEVICE_OK);
+        next += 10000;
+        gint64 now = g_get_monotonic_time();
+        if (next > now)
+            g_usleep((gulong) (next - now));
+    }
+    return NULL;
+}
+
+static void test_echo_cancel(void)
+{
+    char why[256] = "";
+    device_audio_out_config ac = DEVICE_AUDIO_OUT_CONFIG_INIT;
+    ac.echo_probe = true;
+    ac.sink = parse_source("fakesink sync=true");
+    device_audio_out *ao = NULL;
+    int rc = device_audio_out_new(&ao, &ac, why, sizeof why);
+    g_assert_cmpstr(why, ==, "");
+    g_assert_cmpint(rc, ==, DEVICE_OK);
+    g_assert_nonnull(device_audio_out_probe_name(ao));
+    GThread *th = g_thread_new("speaker", feed_speaker, ao);
+    run_mic(1, true, device_audio_out_probe_name(ao));
+    g_thread_join(th);
+    g_assert_cmpint(device_audio_out_push(ao, NULL, 480), ==, DEVICE_EINVAL);
+    device_audio_out_free(ao);
+    device_audio_out_free(NULL);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_render(void)
+{
+    char why[256] = "";
+    device_video_out_config vc = DEVICE_VIDEO_OUT_CONFIG_INIT;
+    GstElement *sink = gst_element_factory_make("appsink", NULL);
+    g_object_set(sink, "sync", FALSE, "max-buffers", 100, NULL);
+    gst_object_ref(sink); /* keep one to pull from */
+    vc.sink = sink;
+    device_video_out *vo = NULL;
+    int rc = device_video_out_new(&vo, &vc, why, sizeof why);
+    g_assert_cmpstr(why, ==, "");
+    g_assert_cmpint(rc, ==, DEVICE_OK);
+    media_i420 pic;
+    g_assert_cmpint(media_i420_alloc(&pic, W, H), ==, MEDIA_OK);
+    /* One at a time: the renderer keeps only the 2 newest pictures. */
+    for (uint32_t n = 0; n < 10; n++) {
+        media_synth_video_fill(&pic, n, 1000 + n);
+        g_assert_cmpint(device_video_out_push(vo, &pic), ==, DEVICE_OK);
+        GstSample *sample =
+            gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 2 * GST_SECOND);
+        g_assert_nonnull(sample);
+        GstVideoInfo info;
+        g_assert_true(
+            gst_video_info_from_caps(&info, gst_sample_get_caps(sample)));
+        GstVideoFrame frame;
+        g_assert_true(gst_video_frame_map(
+            &frame, &info, gst_sample_get_buffer(sample), GST_MAP_READ));
+        media_i420 got = {GST_VIDEO_FRAME_PLANE_DATA(&frame, 0),
+                          GST_VIDEO_FRAME_PLANE_DATA(&frame, 1),
+                          GST_VIDEO_FRAME_PLANE_DATA(&frame, 2),
+                          GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0),
+                          GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 1),
+                          GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 2),
+                          GST_VIDEO_FRAME_WIDTH(&frame),
+                          GST_VIDEO_FRAME_HEIGHT(&frame)};
+        uint32_t no;
+        int64_t t;
+        g_assert_cmpint(media_synth_read(&got, &no, &t), ==, MEDIA_OK);
+        g_assert_cmpuint(no, ==, n);
+        gst_video_frame_unmap(&frame);
+        gst_sample_unref(sample);
+    }
+    media_i420 small;
+    g_assert_cmpint(media_i420_alloc(&small, 320, 240), ==, MEDIA_OK);
+    g_assert_cmpint(device_video_out_push(vo, &small), ==, DEVICE_EINVAL);
+    media_i420_free(&small);
+    media_i420_free(&pic);
+    device_video_out_free(vo);
+    gst_object_unref(sink);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_record(void)
+{
+    char why[256] = "";
+    char *dir = g_dir_make_tmp("vid-rec-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "call.webm", NULL);
+    device_recorder_config rc_cfg = DEVICE_RECORDER_CONFIG_INIT;
+    rc_cfg.path = path;
+    device_recorder *rec = NULL;
+    int rc = device_recorder_new(&rec, &rc_cfg, why, sizeof why);
+    g_assert_cmpstr(why, ==, "");
+    g_assert_cmpint(rc, ==, DEVICE_OK);
+
+    media_vp8_enc_config vc = MEDIA_VP8_ENC_CONFIG_INIT;
+    media_vp8_enc *venc;
+    g_assert_cmpint(media_vp8_enc_new(&venc, &vc), ==, MEDIA_OK);
+    media_opus_enc_config oc = MEDIA_OPUS_ENC_CONFIG_INIT;
+    oc.dtx = false;
+    media_opus_enc *aenc;
+    g_assert_cmpint(media_opus_enc_new(&aenc, &oc), ==, MEDIA_OK);
+    media_synth_audio synth;
+    media_synth_audio_init(&synth, 1, 100);
+    media_i420 pic;
+    g_assert_cmpint(media_i420_alloc(&pic, W, H), ==, MEDIA_OK);
+    const int64_t base = 777000000; /* arbitrary clock origin */
+    /* 3 s: 90 video frames (33.3 ms) and 150 audio packets (20 ms),
+     * pushed interleaved in time order as a call would deliver them. */
+    int v = 0, a = 0;
+    while (v < 90 || a < 150) {
+        int64_t tv = (int64_t) v * 1000000 / 30, ta = (int64_t) a * 20000;
+        if (v < 90 && (a >= 150 || tv <= ta)) {
+            media_synth_video_fill(&pic, (uint32_t) v, base + tv);
+            media_vp8_frame f;
+            g_assert_cmpint(media_vp8_enc_encode(venc, &pic, tv, &f), ==,
+                            MEDIA_OK);
+            g_assert_cmpint(device_recorder_push_video(rec, f.data, f.len,
+                                                       base + tv, f.keyframe),
+                            ==, DEVICE_OK);
+            v++;
+        } else {
+            int16_t pcm[MEDIA_OPUS_FRAME];
+            uint8_t pkt[MEDIA_OPUS_MAX_PACKET];
+            size_t len;
+            media_synth_audio_fill(&synth, pcm, MEDIA_OPUS_FRAME);
+            g_assert_cmpint(
+                media_opus_enc_encode(aenc, pcm, pkt, sizeof pkt, &len), ==,
+                MEDIA_OK);
+            g_assert_cmpint(
+                device_recorder_push_audio(rec, pkt, len, base + ta), ==,
+                DEVICE_OK);
+            a++;
+        }
+    }
+    rc = device_recorder_finish(rec, why, sizeof why);
+    g_assert_cmpstr(why, ==, "");
+    g_assert_cmpint(rc, ==, DEVICE_OK);
+    g_assert_cmpint(device_recorder_push_audio(rec, (const uint8_t *) "x", 1,
+                                               base + 4000000),
+                    ==, DEVICE_ESTATE);
+    device_recorder_free(rec);
+    media_vp8_enc_free(venc);
+    media_opus_enc_free(aenc);
+
+    /* Read it back: streams and duration. */
+    GError *err = NULL;
+    GstDiscoverer *disc = gst_discoverer_new(10 * GST_SECOND, &err);
+    g_assert_no_error(err);
+    char *uri = gst_filename_to_uri(path, NULL);
+    GstDiscovererInfo *info = gst_discoverer_discover_uri(disc, uri, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(gst_discoverer_info_get_result(info), ==,
+                    GST_DISCOVERER_OK);
+    GstClockTime dur = gst_discoverer_info_get_duration(info);
+    g_test_message("recorded %s: duration %.3f s", path,
+                   (double) dur / GST_SECOND);
+    g_assert_cmpuint(dur, >=, 2900 * GST_MSECOND);
+    g_assert_cmpuint(dur, <=, 3100 * GST_MSECOND);
+    GList *vs = gst_discoverer_info_get_video_streams(info);
+    GList *as = gst_discoverer_info_get_audio_streams(info);
+    g_assert_cmpuint(g_list_length(vs), ==, 1);
+    g_assert_cmpuint(g_list_length(as), ==, 1);
+    GstDiscovererVideoInfo *vi = vs->data;
+    g_assert_cmpuint(gst_discoverer_video_info_get_width(vi), ==, W);
+    g_assert_cmpuint(gst_discoverer_video_info_get_height(vi), ==, H);
+    GstCaps *vcaps = gst_discoverer_stream_info_get_caps(vs->data);
+    GstCaps *acaps = gst_discoverer_stream_info_get_caps(as->data);
+    g_assert_true(gst_structure_has_name(gst_caps_get_structure(vcaps, 0),
+                                         "video/x-vp8"));
+    g_assert_true(gst_structure_has_name(gst_caps_get_structure(acaps, 0),
+                                         "audio/x-opus"));
+    gst_caps_unref(vcaps);
+    gst_caps_unref(acaps);
+    gst_discoverer_stream_info_list_free(vs);
+    gst_discoverer_stream_info_list_free(as);
+    gst_discoverer_info_unref(info);
+    g_object_unref(disc);
+
+    /* Decode the video back: every frame, in order, synthetic data OK. */
+    char *desc = g_strdup_printf(
+        "filesrc location=\"%s\" ! matroskademux ! vp8dec ! videoconvert ! "
+        "video/x-raw,format=I420 ! appsink name=out sync=false",
+        path);
+    GstElement *pipe = gst_parse_launch(desc, &err);
+    g_assert_no_error(err);
+    GstElement *out = gst_bin_get_by_name(GST_BIN(pipe), "out");
+    gst_element_set_state(pipe, GST_STATE_PLAYING);
+    uint32_t expect = 0;
+    GstSample *sample;
+    while ((sample = gst_app_sink_try_pull_sample(GST_APP_SINK(out),
+                                                  5 * GST_SECOND)) != NULL) {
+        GstVideoInfo vinfo;
+        gst_video_info_from_caps(&vinfo, gst_sample_get_caps(sample));
+        GstVideoFrame frame;
+        g_assert_true(gst_video_frame_map(
+            &frame, &vinfo, gst_sample_get_buffer(sample), GST_MAP_READ));
+        media_i420 got = {GST_VIDEO_FRAME_PLANE_DATA(&frame, 0),
+                          GST_VIDEO_FRAME_PLANE_DATA(&frame, 1),
+                          GST_VIDEO_FRAME_PLANE_DATA(&frame, 2),
+                          GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0),
+                          GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 1),
+                          GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 2),
+                          GST_VIDEO_FRAME_WIDTH(&frame),
+                          GST_VIDEO_FRAME_HEIGHT(&frame)};
+        uint32_t no;
+        int64_t t;
+        g_assert_cmpint(media_synth_read(&got, &no, &t), ==, MEDIA_OK);
+        g_assert_cmpuint(no, ==, expect);
+        g_assert_cmpint(t, ==, base + (int64_t) no * 1000000 / 30);
+        GstClockTime pts = GST_BUFFER_PTS(gst_sample_get_buffer(sample));
+        g_assert_cmpint(llabs((gint64) pts - (gint64) no * GST_SECOND / 30), <,
+                        2 * GST_MSECOND);
+        expect++;
+        gst_video_frame_unmap(&frame);
+        gst_sample_unref(sample);
+        if (gst_app_sink_is_eos(GST_APP_SINK(out)))
+            break;
+    }
+    g_assert_cmpuint(expect, ==, 90);
+    gst_element_set_state(pipe, GST_STATE_NULL);
+    gst_object_unref(out);
+    gst_object_unref(pipe);
+    g_free(desc);
+
+    /* An unwritable path is a clear error. */
+    char *bad = g_build_filename(dir, "no-such-dir", "x.webm", NULL);
+    rc_cfg.path = bad;
+    rc = device_recorder_new(&rec, &rc_cfg, why, sizeof why);
+    g_test_message("unwritable: %s: %s", device_strerror(rc), why);
+    g_assert_cmpint(rc, ==, DEVICE_EIO);
+    g_free(bad);
+    rc_cfg.path = NULL;
+    g_assert_cmpint(device_recorder_new(&rec, &rc_cfg, why, sizeof why), ==,
+                    DEVICE_EINVAL);
+
+    media_i420_free(&pic);
+    g_unlink(path);
+    g_rmdir(dir);
+    g_free(uri);
+    g_free(path);
+    g_free(dir);
+}
+
+static void test_monitor(void)
+{
+    char why[256] = "";
+    GMainContext *ctx = g_main_context_new();
+    device_monitor *mon = NULL;
+    g_assert_cmpint(device_monitor_new(&mon, ctx, NULL, NULL, why, sizeof why),
+                    ==, DEVICE_OK);
+    device_info *list;
+    size_t n;
+    g_assert_cmpint(device_monitor_list(mon, DEVICE_CAMERA, &list, &n), ==,
+                    DEVICE_OK);
+    device_list_free(list, n);
+    g_assert_cmpint(device_monitor_list(mon, 9, &list, &n), ==, DEVICE_EINVAL);
+    while (g_main_context_iteration(ctx, FALSE))
+        ;
+    device_monitor_free(mon);
+    device_monitor_free(NULL);
+    g_main_context_unref(ctx);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    char why[256];
+    if (device_init(why, sizeof why) != DEVICE_OK) {
+        g_printerr("%s\n", why);
+        return 1;
+    }
+    g_test_add_func("/device/enumerate-no-camera", test_enumerate_no_camera);
+    g_test_add_func("/device/monitor", test_monitor);
+    g_test_add_func("/device/camera/raw", test_camera_raw);
+    g_test_add_func("/device/camera/mjpeg", test_camera_mjpeg);
+    g_test_add_func("/device/camera/scaled", test_camera_scaled);
+    g_test_add_func("/device/camera/synthetic", test_camera_synthetic);
+    g_test_add_func("/device/camera/unusable", test_camera_unusable);
+    g_test_add_func("/device/mic", test_mic);
+    g_test_add_func("/device/echo-cancel", test_echo_cancel);
+    g_test_add_func("/device/render", test_render);
+    g_test_add_func("/device/record", test_record);
+    int rc = g_test_run();
+    gst_deinit();
+    return rc;
+}
