@@ -658,8 +658,47 @@ static void test_pending_logins(void)
     m2 = vid_test_ws_login(c2, 2, "alice", "pw-alice", "b", fp);
     assert_str(m2, "type", "welcome");
     json_decref(m2);
+    /* a connection that goes away while its password is being checked */
+    c1 = vid_test_ws_connect_server(s);
+    vid_test_ws_send_json(c1,
+                          req("{s:s, s:i, s:s, s:s, s:s, s:s}", "type", "login",
+                              "id", 3, "user", "alice", "password", "pw-alice",
+                              "device", "c", "fingerprint", fp));
+    vid_test_ws_free(c1);
+    c1 = NULL;
+    for (int i = 0; i < 50 && c1 == NULL; i++) {
+        vid_test_ws *c3 = vid_test_ws_connect_server(s);
+        json_t *m = vid_test_ws_login(c3, 4, "alice", "pw-alice", "d", fp);
+        if (g_strcmp0(vid_test_json_str(m, "type"), "welcome") == 0)
+            c1 = c3;
+        else
+            vid_test_ws_free(c3);
+        json_decref(m);
+    }
+    g_assert_nonnull(c1);
     vid_test_ws_free(c1);
     vid_test_ws_free(c2);
+    vid_test_server_stop(s);
+}
+
+static void test_keepalive(void)
+{
+    vid_test_server *s =
+        vid_test_server_start("[server]\nping_interval=1\nidle_timeout=3\n");
+    vid_test_ws *ws;
+    json_t *m;
+
+    vid_test_server_add_user(s, "alice", "pw-alice");
+    ws = vid_test_ws_login_server(s, "alice", "pw-alice", "laptop", 1);
+    /* idle well past idle_timeout: the server pings, libsoup answers, the
+     * connection stays up */
+    g_assert_false(vid_test_ws_wait_closed(ws, 4500, NULL));
+    vid_test_ws_send_json(ws,
+                          req("{s:s, s:i, s:[s]}", "type", "presence.subscribe",
+                              "id", 2, "users", "bob"));
+    m = vid_test_ws_expect(ws, "ack", T);
+    json_decref(m);
+    vid_test_ws_free(ws);
     vid_test_server_stop(s);
 }
 
@@ -685,6 +724,7 @@ int main(int argc, char **argv)
     g_test_add_func("/server/limits/throttle", test_throttle);
     g_test_add_func("/server/limits/connections", test_connection_limits);
     g_test_add_func("/server/limits/pending-logins", test_pending_logins);
+    g_test_add_func("/server/limits/keepalive", test_keepalive);
     g_test_add_func("/server/session-replaced", test_session_replaced);
     g_test_add_func("/server/admin/commands", test_admin_commands);
     g_test_add_func("/server/admin/metrics", test_metrics);
