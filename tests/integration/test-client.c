@@ -15,7 +15,7 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
-#include <libsoup/soup.h>
+#include <gio/gio.h>
 #include <vid/vid.h>
 
 #include "vid-test.h"
@@ -980,49 +980,101 @@ static void test_free_while_busy(void)
 }
 
 /* ---- a hostile server ---------------------------------------------------
- * A SoupServer on the test's context that answers a login with frames a
- * real server never sends: every one must be rejected by proto_parse() and
- * reported as a VID_EPROTO error, without a crash, before a valid welcome
- * and presence go through. */
+ * A WebSocket server written with plain GIO on its own thread (TLS with the
+ * fixture's certificate, hand-made handshake and frames), so it can send
+ * what a real server never does. It answers a login with frames that
+ * proto_parse() must reject — each one reported as a VID_EPROTO error,
+ * without a crash — then a valid welcome and presence, then a frame over
+ * 64 KiB that must end the connection. */
 
 typedef struct {
-    SoupServer *server;
-    GPtrArray *conns;
+    GSocketListener *listener;
+    GCancellable *cancel;
+    GTlsCertificate *cert;
+    GThread *thread;
+    gboolean speak_vid;
     char *url;
 } hostile;
 
-static void hostile_on_message(SoupWebsocketConnection *ws, gint type,
-                               GBytes *bytes, gpointer data)
+static void ws_send(GOutputStream *out, guint8 opcode, const void *data,
+                    gsize len)
 {
-    gsize len;
-    const char *buf = g_bytes_get_data(bytes, &len);
-    json_t *login = json_loadb(buf, len, 0, NULL);
-    json_int_t id = json_integer_value(json_object_get(login, "id"));
-    static const char bin[] = {0, 1, 2};
+    guint8 head[10];
+    gsize n = 0;
+
+    head[n++] = 0x80 | opcode; /* FIN, unmasked (server to client) */
+    if (len < 126) {
+        head[n++] = (guint8) len;
+    } else if (len < 65536) {
+        head[n++] = 126;
+        head[n++] = (guint8) (len >> 8);
+        head[n++] = (guint8) len;
+    } else {
+        head[n++] = 127;
+        for (int i = 7; i >= 0; i--)
+            head[n++] = (guint8) ((guint64) len >> (8 * i));
+    }
+    g_output_stream_write_all(out, head, n, NULL, NULL, NULL);
+    g_output_stream_write_all(out, data, len, NULL, NULL, NULL);
+}
+
+static void ws_text(GOutputStream *out, const char *text)
+{
+    ws_send(out, 0x1, text, strlen(text));
+}
+
+/* Read one (masked) client frame; returns its opcode, -1 on EOF/error. */
+static int ws_read(GInputStream *in, GCancellable *cancel, GByteArray *data)
+{
+    guint8 h[2], mask[4], ext[8];
+    guint64 len;
+    gsize got;
+
+    if (!g_input_stream_read_all(in, h, 2, &got, cancel, NULL) || got != 2)
+        return -1;
+    len = h[1] & 0x7f;
+    if (len == 126 || len == 127) {
+        gsize n = len == 126 ? 2 : 8;
+        if (!g_input_stream_read_all(in, ext, n, &got, cancel, NULL) ||
+            got != n)
+            return -1;
+        len = 0;
+        for (gsize i = 0; i < n; i++)
+            len = len << 8 | ext[i];
+    }
+    if (len > 1 << 20 ||
+        !g_input_stream_read_all(in, mask, 4, &got, cancel, NULL) || got != 4)
+        return -1;
+    g_byte_array_set_size(data, (guint) len);
+    if (!g_input_stream_read_all(in, data->data, len, &got, cancel, NULL) ||
+        got != len)
+        return -1;
+    for (guint64 i = 0; i < len; i++)
+        data->data[i] ^= mask[i % 4];
+    return h[0] & 0x0f;
+}
+
+static void hostile_script(GOutputStream *out, json_int_t id)
+{
+    static const guint8 bin[] = {0, 1, 2};
     char *welcome;
     char *big;
 
-    json_decref(login);
-    if (id <= 0)
-        return;
-    soup_websocket_connection_send_text(ws, "this is not JSON");
-    soup_websocket_connection_send_text(ws, "[1,2,3]");
-    soup_websocket_connection_send_text(ws, "{\"type\":\"welcome\"}");
-    soup_websocket_connection_send_text(ws, "{\"type\":\"no.such.type\"}");
+    ws_text(out, "this is not JSON");
+    ws_text(out, "[1,2,3]");
+    ws_text(out, "{\"type\":\"welcome\"}");
+    ws_text(out, "{\"type\":\"no.such.type\"}");
     /* A type only clients may send. */
-    soup_websocket_connection_send_text(
-        ws, "{\"type\":\"login\",\"id\":1,\"user\":\"a\",\"password\":\"b\","
-            "\"device\":\"c\",\"fingerprint\":\"d\"}");
-    /* Call id with upper-case/non-hex characters, bad fingerprint. */
-    soup_websocket_connection_send_text(
-        ws, "{\"type\":\"call.invite\",\"call\":\"XYZ!\",\"from\":\"bob\","
-            "\"from_device\":\"p\",\"fingerprint\":\"sha-1 00\","
-            "\"sdp\":\"v=0\"}");
-    soup_websocket_connection_send_text(
-        ws, "{\"type\":\"presence\",\"user\":\"bob\",\"status\":\"maybe\"}");
-    soup_websocket_connection_send_text(
-        ws, "{\"type\":\"call.hangup\",\"call\":\"ab\",\"reason\":7}");
-    soup_websocket_connection_send_binary(ws, bin, sizeof bin);
+    ws_text(out, "{\"type\":\"login\",\"id\":1,\"user\":\"a\",\"password\":"
+                 "\"b\",\"device\":\"c\",\"fingerprint\":\"d\"}");
+    /* Call id with non-hex characters, bad fingerprint. */
+    ws_text(out, "{\"type\":\"call.invite\",\"call\":\"XYZ!\",\"from\":"
+                 "\"bob\",\"from_device\":\"p\",\"fingerprint\":\"sha-1 00\","
+                 "\"sdp\":\"v=0\"}");
+    ws_text(out, "{\"type\":\"presence\",\"user\":\"bob\",\"status\":"
+                 "\"maybe\"}");
+    ws_text(out, "{\"type\":\"call.hangup\",\"call\":\"ab\",\"reason\":7}");
+    ws_send(out, 0x2, bin, sizeof bin);
     /* Then a valid welcome with a policy full of garbage, and presence. */
     welcome = g_strdup_printf(
         "{\"type\":\"welcome\",\"re\":%" JSON_INTEGER_FORMAT
@@ -1030,28 +1082,112 @@ static void hostile_on_message(SoupWebsocketConnection *ws, gint type,
         "\"policy\":{\"ice_servers\":\"x\",\"media_port_min\":\"y\","
         "\"limits\":null}}",
         id);
-    soup_websocket_connection_send_text(ws, welcome);
+    ws_text(out, welcome);
     g_free(welcome);
-    soup_websocket_connection_send_text(
-        ws, "{\"type\":\"presence\",\"user\":\"bob\",\"status\":\"offline\"}");
+    ws_text(out,
+            "{\"type\":\"presence\",\"user\":\"bob\",\"status\":\"offline\"}");
     /* Finally a frame over 64 KiB: the client must drop the connection. */
     big = g_malloc(70001);
     memset(big, ' ', 70000);
     big[0] = '{';
     big[69999] = '}';
     big[70000] = '\0';
-    soup_websocket_connection_send_text(ws, big);
+    ws_text(out, big);
     g_free(big);
 }
 
-static void hostile_on_ws(SoupServer *soup_server, SoupServerMessage *msg,
-                          const char *path, SoupWebsocketConnection *ws,
-                          gpointer data)
+static void hostile_serve(hostile *h, GIOStream *tls)
+{
+    GInputStream *in = g_io_stream_get_input_stream(tls);
+    GOutputStream *out = g_io_stream_get_output_stream(tls);
+    GString *req = g_string_new(NULL);
+    GByteArray *frame = g_byte_array_new();
+    const char *key;
+    char *key_value = NULL;
+    char *accept = NULL;
+    char *resp;
+    int op;
+
+    /* The HTTP upgrade request, up to the empty line. */
+    while (!g_str_has_suffix(req->str, "\r\n\r\n") && req->len < 8192) {
+        char c;
+        gsize got;
+        if (!g_input_stream_read_all(in, &c, 1, &got, h->cancel, NULL) ||
+            got != 1)
+            goto done;
+        g_string_append_c(req, c);
+    }
+    key = strstr(req->str, "Sec-WebSocket-Key: ");
+    if (key == NULL)
+        goto done;
+    key += strlen("Sec-WebSocket-Key: ");
+    key_value = g_strndup(key, strcspn(key, "\r\n"));
+    {
+        GChecksum *sha1 = g_checksum_new(G_CHECKSUM_SHA1);
+        guint8 digest[20];
+        gsize dlen = sizeof digest;
+        g_checksum_update(sha1, (const guchar *) key_value, -1);
+        g_checksum_update(
+            sha1, (const guchar *) "258EAFA5-E914-47DA-95CA-C5AB0DC85B11", -1);
+        g_checksum_get_digest(sha1, digest, &dlen);
+        g_checksum_free(sha1);
+        accept = g_base64_encode(digest, dlen);
+    }
+    resp = g_strdup_printf(
+        "HTTP/1.1 101 Switching Protocols\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Accept: %s\r\n%s\r\n",
+        accept, h->speak_vid ? "Sec-WebSocket-Protocol: vid.v1\r\n" : "");
+    g_output_stream_write_all(out, resp, strlen(resp), NULL, h->cancel, NULL);
+    g_free(resp);
+
+    while ((op = ws_read(in, h->cancel, frame)) >= 0) {
+        if (op == 0x8) { /* close: answer it, done */
+            ws_send(out, 0x8, frame->data, frame->len > 2 ? 2 : frame->len);
+            break;
+        }
+        if (op == 0x9) { /* ping */
+            ws_send(out, 0xA, frame->data, frame->len);
+            continue;
+        }
+        if (op == 0x1) {
+            json_t *login =
+                json_loadb((const char *) frame->data, frame->len, 0, NULL);
+            json_int_t id = json_integer_value(json_object_get(login, "id"));
+            json_decref(login);
+            if (id > 0)
+                hostile_script(out, id);
+        }
+    }
+done:
+    g_free(key_value);
+    g_free(accept);
+    g_string_free(req, TRUE);
+    g_byte_array_free(frame, TRUE);
+}
+
+static gpointer hostile_main(gpointer data)
 {
     hostile *h = data;
 
-    g_ptr_array_add(h->conns, g_object_ref(ws));
-    g_signal_connect(ws, "message", G_CALLBACK(hostile_on_message), h);
+    for (;;) {
+        GSocketConnection *conn =
+            g_socket_listener_accept(h->listener, NULL, h->cancel, NULL);
+        GIOStream *tls;
+
+        if (conn == NULL)
+            break; /* cancelled */
+        tls = g_tls_server_connection_new(G_IO_STREAM(conn), h->cert, NULL);
+        if (tls != NULL &&
+            g_tls_connection_handshake(G_TLS_CONNECTION(tls), h->cancel, NULL))
+            hostile_serve(h, tls);
+        if (tls != NULL) {
+            g_io_stream_close(tls, NULL, NULL);
+            g_object_unref(tls);
+        }
+        g_object_unref(conn);
+    }
+    return NULL;
 }
 
 static hostile *hostile_new(gboolean speak_vid)
@@ -1059,30 +1195,30 @@ static hostile *hostile_new(gboolean speak_vid)
     hostile *h = g_new0(hostile, 1);
     char *dir = g_path_get_dirname(vid_test_server_ca_file(server));
     char *key = g_build_filename(dir, "key.pem", NULL);
-    char *protocols[] = {"vid.v1", NULL};
     GError *error = NULL;
-    GTlsCertificate *cert;
-    GSList *uris;
+    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *addr = g_inet_socket_address_new(lo, 0);
+    GSocketAddress *bound = NULL;
 
-    /* The fixture's certificate (CN/SAN 127.0.0.1) and key, so the client
+    /* The fixture's certificate (SAN 127.0.0.1) and key, so the client
      * trusts us with the fixture's CA file. */
-    cert = g_tls_certificate_new_from_files(vid_test_server_ca_file(server),
-                                            key, &error);
+    h->cert = g_tls_certificate_new_from_files(vid_test_server_ca_file(server),
+                                               key, &error);
     g_assert_no_error(error);
-    h->server = soup_server_new("tls-certificate", cert, NULL);
-    h->conns = g_ptr_array_new_with_free_func(g_object_unref);
-    soup_server_add_websocket_handler(h->server, "/", NULL,
-                                      speak_vid ? protocols : NULL,
-                                      hostile_on_ws, h, NULL);
-    g_assert_true(soup_server_listen_local(
-        h->server, 0, SOUP_SERVER_LISTEN_HTTPS | SOUP_SERVER_LISTEN_IPV4_ONLY,
-        &error));
+    h->speak_vid = speak_vid;
+    h->cancel = g_cancellable_new();
+    h->listener = g_socket_listener_new();
+    g_assert_true(g_socket_listener_add_address(
+        h->listener, addr, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+        &bound, &error));
     g_assert_no_error(error);
-    uris = soup_server_get_uris(h->server);
-    g_assert_nonnull(uris);
-    h->url = g_strdup_printf("wss://127.0.0.1:%d/", g_uri_get_port(uris->data));
-    g_slist_free_full(uris, (GDestroyNotify) g_uri_unref);
-    g_object_unref(cert);
+    h->url = g_strdup_printf(
+        "wss://127.0.0.1:%u/",
+        g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)));
+    h->thread = g_thread_new("hostile-server", hostile_main, h);
+    g_object_unref(bound);
+    g_object_unref(addr);
+    g_object_unref(lo);
     g_free(key);
     g_free(dir);
     return h;
@@ -1090,32 +1226,14 @@ static hostile *hostile_new(gboolean speak_vid)
 
 static void hostile_free(hostile *h)
 {
-    gint64 deadline = g_get_monotonic_time() + G_USEC_PER_SEC;
-    gboolean open = TRUE;
-
-    for (guint i = 0; i < h->conns->len; i++) {
-        SoupWebsocketConnection *ws = h->conns->pdata[i];
-        g_signal_handlers_disconnect_by_data(ws, h);
-        if (soup_websocket_connection_get_state(ws) ==
-            SOUP_WEBSOCKET_STATE_OPEN)
-            soup_websocket_connection_close(ws, 1001, NULL);
-    }
-    /* Let the closes finish so that the server releases its connections. */
-    while (open && g_get_monotonic_time() < deadline) {
-        open = FALSE;
-        for (guint i = 0; i < h->conns->len; i++)
-            open |= soup_websocket_connection_get_state(h->conns->pdata[i]) !=
-                    SOUP_WEBSOCKET_STATE_CLOSED;
-        g_main_context_iteration(test_ctx, FALSE);
-        g_usleep(1000);
-    }
-    g_ptr_array_free(h->conns, TRUE);
-    soup_server_disconnect(h->server);
-    g_object_unref(h->server);
+    g_cancellable_cancel(h->cancel);
+    g_thread_join(h->thread);
+    g_socket_listener_close(h->listener);
+    g_object_unref(h->listener);
+    g_object_unref(h->cancel);
+    g_object_unref(h->cert);
     g_free(h->url);
     g_free(h);
-    while (g_main_context_iteration(test_ctx, FALSE))
-        ;
 }
 
 static peer *peer_at(const char *name, const char *url, gboolean fd_mode)
@@ -1132,6 +1250,7 @@ static peer *peer_at(const char *name, const char *url, gboolean fd_mode)
     opts.state_dir = p->state_dir;
     opts.device_name = "hostile";
     opts.main_context = fd_mode ? NULL : test_ctx;
+    opts.reconnect = 0;
     g_assert_cmpint(vid_client_new(&p->client, &opts), ==, VID_OK);
     vid_client_set_event_callback(p->client, on_event, p);
     return p;
