@@ -64,6 +64,58 @@ static GstCaps *source_caps(GstElement *src, GstCaps *dev_caps)
     return caps;
 }
 
+/* Among the fixed sizes offered, the smallest at least as large as asked
+ * with at least the rate asked (raw before MJPEG); else the smallest large
+ * enough at any rate; else the largest. NULL if no fixed size is offered. */
+static GstCaps *nearest_mode(GstCaps *offered, int w, int h, int fps,
+                             bool *jpeg)
+{
+    int best = -1, best_class = -1;
+    long best_area = 0;
+    for (guint i = 0; i < gst_caps_get_size(offered); i++) {
+        GstStructure *s = gst_caps_get_structure(offered, i);
+        bool raw = gst_structure_has_name(s, "video/x-raw");
+        int sw, sh, num = 0, den = 1;
+        if ((!raw && !gst_structure_has_name(s, "image/jpeg")) ||
+            !gst_structure_get_int(s, "width", &sw) ||
+            !gst_structure_get_int(s, "height", &sh))
+            continue;
+        dev_max_rate(gst_structure_get_value(s, "framerate"), &num, &den);
+        bool big = sw >= w && sh >= h;
+        bool fast = den > 0 && (gint64) num >= (gint64) fps * den;
+        /* class: 3 big+fast raw, 2 big+fast MJPEG, 1 big, 0 other */
+        int cls = big && fast ? (raw ? 3 : 2) : big ? 1 : 0;
+        long area = (long) sw * sh;
+        bool better = cls > best_class ||
+                      (cls == best_class &&
+                       (cls > 0 ? area < best_area : area > best_area));
+        if (better) {
+            best = (int) i;
+            best_class = cls;
+            best_area = area;
+        }
+    }
+    if (best < 0)
+        return NULL;
+    GstStructure *s = gst_caps_get_structure(offered, (guint) best);
+    int sw, sh;
+    gst_structure_get_int(s, "width", &sw);
+    gst_structure_get_int(s, "height", &sh);
+    *jpeg = gst_structure_has_name(s, "image/jpeg");
+    GstCaps *want =
+        gst_caps_new_simple(gst_structure_get_name(s), "width", G_TYPE_INT, sw,
+                            "height", G_TYPE_INT, sh, NULL);
+    GstCaps *with_rate = gst_caps_copy(want);
+    gst_caps_set_simple(with_rate, "framerate", GST_TYPE_FRACTION, fps, 1,
+                        NULL);
+    if (gst_caps_can_intersect(with_rate, offered)) {
+        gst_caps_unref(want);
+        return with_rate;
+    }
+    gst_caps_unref(with_rate);
+    return want;
+}
+
 /* Pick the caps to ask of the camera; *jpeg tells to decode MJPEG. */
 static GstCaps *choose_caps(GstCaps *offered, int w, int h, int fps, bool *jpeg)
 {
@@ -79,8 +131,8 @@ static GstCaps *choose_caps(GstCaps *offered, int w, int h, int fps, bool *jpeg)
         }
         gst_caps_unref(want);
     }
-    /* 2. the same size at any rate, then anything of either kind; the
-     * pipeline scales and drops or duplicates frames. */
+    /* 2. the same size at any rate, 3. the nearest fixed mode, 4. anything
+     * of either kind; the pipeline scales and drops or duplicates frames. */
     for (int i = 0; i < 2; i++) {
         GstCaps *want = gst_caps_new_simple(names[i], "width", G_TYPE_INT, w,
                                             "height", G_TYPE_INT, h, NULL);
@@ -90,6 +142,9 @@ static GstCaps *choose_caps(GstCaps *offered, int w, int h, int fps, bool *jpeg)
         }
         gst_caps_unref(want);
     }
+    GstCaps *near = nearest_mode(offered, w, h, fps, jpeg);
+    if (near != NULL)
+        return near;
     for (int i = 0; i < 2; i++) {
         GstCaps *want = gst_caps_new_empty_simple(names[i]);
         if (gst_caps_can_intersect(want, offered)) {

@@ -49,6 +49,8 @@ GstDevice *dev_find(device_kind kind, const char *id, int *rc, char *why,
 /* Fill info from a GstDevice (the kind must already be known). */
 void dev_info_fill(device_info *info, device_kind kind, GstDevice *dev);
 bool dev_kind_of(GstDevice *dev, device_kind *kind);
+/* The highest rate a "framerate" value (fraction, range, list) allows. */
+bool dev_max_rate(const GValue *v, int *num, int *den);
 
 /* Monotonic µs of a buffer's capture, from the pipeline's clock. */
 int64_t dev_buffer_time_us(GstElement *pipeline, GstBuffer *buf);

@@ -61,6 +61,11 @@ const char *device_strerror(int code);
  *  @return DEVICE_OK, DEVICE_EPLUGIN (gst_init failed) */
 int device_init(char *why, size_t why_cap);
 
+/** Stop the process-wide device monitor (started at the first listing or
+ *  device_monitor_new()); for a clean exit after every device_monitor is
+ *  freed. Listing again starts it again. */
+void device_shutdown(void);
+
 /* ------------------------------------------------------------------ */
 /* Enumeration and hotplug                                             */
 
@@ -96,8 +101,8 @@ void device_info_clear(device_info *info);
 void device_list_free(device_info *list, size_t n);
 
 /**
- * List the devices of one kind present now (starts a monitor, probes,
- * stops it). @p *out is NULL when none.
+ * List the devices of one kind present now (through the process-wide
+ * monitor, see device_shutdown()). @p *out is NULL when none.
  * @return DEVICE_OK, DEVICE_EINVAL, DEVICE_EPLUGIN
  */
 int device_list(device_kind kind, device_info **out, size_t *n, char *why,

@@ -4,12 +4,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * One GstDeviceMonitor for the whole process. GStreamer >= 1.22 gives each
+ * device provider a single bus sync handler, owned by the last monitor that
+ * added a filter for it: a second monitor (even a short-lived one made to
+ * list devices) silently cuts the first off from hotplug messages. So all
+ * listing and watching goes through this one, started at first use and
+ * released by device_shutdown(). Each device_monitor is a listener; events
+ * are forwarded to its GMainContext.
+ */
 struct device_monitor {
-    GstDeviceMonitor *monitor;
-    GSource *watch;
+    GMainContext *context;
     device_event_cb cb;
     void *user_data;
+    gint active; /* atomic: cleared by device_monitor_free() */
 };
+
+static GMutex shared_lock;
+static GstDeviceMonitor *shared;
+static GList *listeners; /* device_monitor* (rc boxes), under shared_lock */
 
 static const char *const class_of[] = {
     [DEVICE_CAMERA] = "Video/Source",
@@ -49,7 +62,7 @@ void device_list_free(device_info *list, size_t n)
 }
 
 /* The highest frame rate a "framerate" field allows. */
-static bool max_rate(const GValue *v, int *num, int *den)
+bool dev_max_rate(const GValue *v, int *num, int *den)
 {
     if (v == NULL)
         return false;
@@ -59,12 +72,12 @@ static bool max_rate(const GValue *v, int *num, int *den)
         return *den > 0;
     }
     if (GST_VALUE_HOLDS_FRACTION_RANGE(v))
-        return max_rate(gst_value_get_fraction_range_max(v), num, den);
+        return dev_max_rate(gst_value_get_fraction_range_max(v), num, den);
     if (GST_VALUE_HOLDS_LIST(v)) {
         bool any = false;
         for (guint i = 0; i < gst_value_list_get_size(v); i++) {
             int n, d;
-            if (max_rate(gst_value_list_get_value(v, i), &n, &d) &&
+            if (dev_max_rate(gst_value_list_get_value(v, i), &n, &d) &&
                 (!any || (gint64) n * *den > (gint64) *num * d)) {
                 *num = n;
                 *den = d;
@@ -117,7 +130,7 @@ static void fill_modes(device_info *info, GstCaps *caps)
         if ((!raw && !jpeg) || !gst_structure_get_int(s, "width", &w) ||
             !gst_structure_get_int(s, "height", &h))
             continue; /* ranges (templates) and other formats: skip */
-        max_rate(gst_structure_get_value(s, "framerate"), &num, &den);
+        dev_max_rate(gst_structure_get_value(s, "framerate"), &num, &den);
         device_video_mode *m = NULL;
         for (guint j = 0; j < modes->len; j++) {
             device_video_mode *o = &g_array_index(modes, device_video_mode, j);
@@ -194,13 +207,105 @@ void dev_info_fill(device_info *info, device_kind kind, GstDevice *dev)
     }
 }
 
-static GstDeviceMonitor *monitor_for(int kind_mask)
+typedef struct {
+    device_monitor *listener; /* a reference */
+    device_event event;
+    GstDevice *dev;
+} pending_event;
+
+static gboolean dispatch_event(gpointer data)
 {
-    GstDeviceMonitor *m = gst_device_monitor_new();
-    for (int k = DEVICE_CAMERA; k <= DEVICE_SPEAKER; k++)
-        if (kind_mask & (1 << k))
-            gst_device_monitor_add_filter(m, class_of[k], NULL);
+    pending_event *pe = data;
+    device_kind kind;
+    if (g_atomic_int_get(&pe->listener->active) && pe->listener->cb != NULL &&
+        dev_kind_of(pe->dev, &kind)) {
+        device_info info;
+        dev_info_fill(&info, kind, pe->dev);
+        pe->listener->cb(pe->event, &info, pe->listener->user_data);
+        device_info_clear(&info);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static void monitor_clear(gpointer data);
+
+static void free_event(gpointer data)
+{
+    pending_event *pe = data;
+    g_rc_box_release_full(pe->listener, monitor_clear);
+    gst_object_unref(pe->dev);
+    g_free(pe);
+}
+
+/* Streaming/provider thread: fan the message out to the listeners. */
+static GstBusSyncReply on_shared_bus(GstBus *bus, GstMessage *msg,
+                                     gpointer data)
+{
+    GstMessageType t = GST_MESSAGE_TYPE(msg);
+    if (t != GST_MESSAGE_DEVICE_ADDED && t != GST_MESSAGE_DEVICE_REMOVED)
+        return GST_BUS_DROP;
+    GstDevice *dev = NULL;
+    if (t == GST_MESSAGE_DEVICE_ADDED)
+        gst_message_parse_device_added(msg, &dev);
+    else
+        gst_message_parse_device_removed(msg, &dev);
+    if (dev == NULL)
+        return GST_BUS_DROP;
+    g_mutex_lock(&shared_lock);
+    for (GList *l = listeners; l != NULL; l = l->next) {
+        device_monitor *mon = l->data;
+        pending_event *pe = g_new0(pending_event, 1);
+        pe->listener = g_rc_box_acquire(mon);
+        pe->event =
+            t == GST_MESSAGE_DEVICE_ADDED ? DEVICE_ADDED : DEVICE_REMOVED;
+        pe->dev = gst_object_ref(dev);
+        /* Always through a source: invoke() would run it here, on the
+         * provider's thread, when nobody owns the context. */
+        GSource *src = g_idle_source_new();
+        g_source_set_priority(src, G_PRIORITY_DEFAULT);
+        g_source_set_callback(src, dispatch_event, pe, free_event);
+        g_source_attach(src, mon->context);
+        g_source_unref(src);
+    }
+    g_mutex_unlock(&shared_lock);
+    gst_object_unref(dev);
+    return GST_BUS_DROP;
+}
+
+/* The shared monitor, created and started at first use (a new reference). */
+static GstDeviceMonitor *shared_monitor(void)
+{
+    g_mutex_lock(&shared_lock);
+    if (shared == NULL) {
+        shared = gst_device_monitor_new();
+        for (int k = DEVICE_CAMERA; k <= DEVICE_SPEAKER; k++)
+            gst_device_monitor_add_filter(shared, class_of[k], NULL);
+        GstBus *bus = gst_device_monitor_get_bus(shared);
+        gst_bus_set_sync_handler(bus, on_shared_bus, NULL, NULL);
+        gst_object_unref(bus);
+        /* Fails when no provider can watch (no udev, no sound server):
+         * listing still probes. */
+        if (!gst_device_monitor_start(shared))
+            g_debug("device: no device provider could start watching");
+    }
+    GstDeviceMonitor *m = gst_object_ref(shared);
+    g_mutex_unlock(&shared_lock);
     return m;
+}
+
+void device_shutdown(void)
+{
+    g_mutex_lock(&shared_lock);
+    GstDeviceMonitor *m = shared;
+    shared = NULL;
+    g_mutex_unlock(&shared_lock);
+    if (m == NULL)
+        return;
+    gst_device_monitor_stop(m);
+    GstBus *bus = gst_device_monitor_get_bus(m);
+    gst_bus_set_sync_handler(bus, NULL, NULL, NULL);
+    gst_object_unref(bus);
+    gst_object_unref(m);
 }
 
 static int list_of(GstDeviceMonitor *m, device_kind kind, device_info **out,
@@ -235,8 +340,7 @@ int device_list(device_kind kind, device_info **out, size_t *n, char *why,
     int rc = device_init(why, why_cap);
     if (rc != DEVICE_OK)
         return rc;
-    /* get_devices() without start() probes each provider once. */
-    GstDeviceMonitor *m = monitor_for(1 << kind);
+    GstDeviceMonitor *m = shared_monitor();
     rc = list_of(m, kind, out, n);
     gst_object_unref(m);
     return rc;
@@ -248,7 +352,7 @@ GstDevice *dev_find(device_kind kind, const char *id, int *rc, char *why,
     static const char *const what[] = {[DEVICE_CAMERA] = "camera",
                                        [DEVICE_MICROPHONE] = "microphone",
                                        [DEVICE_SPEAKER] = "speaker"};
-    GstDeviceMonitor *m = monitor_for(1 << kind);
+    GstDeviceMonitor *m = shared_monitor();
     GList *devs = gst_device_monitor_get_devices(m);
     GstDevice *found = NULL;
     int count = 0;
@@ -283,30 +387,6 @@ GstDevice *dev_find(device_kind kind, const char *id, int *rc, char *why,
     return found;
 }
 
-static gboolean on_monitor_bus(GstBus *bus, GstMessage *msg, gpointer data)
-{
-    device_monitor *mon = data;
-    GstMessageType t = GST_MESSAGE_TYPE(msg);
-    if (t != GST_MESSAGE_DEVICE_ADDED && t != GST_MESSAGE_DEVICE_REMOVED)
-        return G_SOURCE_CONTINUE;
-    GstDevice *dev = NULL;
-    if (t == GST_MESSAGE_DEVICE_ADDED)
-        gst_message_parse_device_added(msg, &dev);
-    else
-        gst_message_parse_device_removed(msg, &dev);
-    device_kind kind;
-    if (dev != NULL && dev_kind_of(dev, &kind) && mon->cb != NULL) {
-        device_info info;
-        dev_info_fill(&info, kind, dev);
-        mon->cb(t == GST_MESSAGE_DEVICE_ADDED ? DEVICE_ADDED : DEVICE_REMOVED,
-                &info, mon->user_data);
-        device_info_clear(&info);
-    }
-    if (dev != NULL)
-        gst_object_unref(dev);
-    return G_SOURCE_CONTINUE;
-}
-
 int device_monitor_new(device_monitor **out, GMainContext *context,
                        device_event_cb cb, void *user_data, char *why,
                        size_t why_cap)
@@ -317,33 +397,37 @@ int device_monitor_new(device_monitor **out, GMainContext *context,
     int rc = device_init(why, why_cap);
     if (rc != DEVICE_OK)
         return rc;
-    device_monitor *mon = g_new0(device_monitor, 1);
+    GstDeviceMonitor *m = shared_monitor();
+    gst_object_unref(m); /* the shared one lives until device_shutdown() */
+    device_monitor *mon = g_rc_box_new0(device_monitor);
+    mon->context = context != NULL
+                       ? g_main_context_ref(context)
+                       : g_main_context_ref(g_main_context_default());
     mon->cb = cb;
     mon->user_data = user_data;
-    mon->monitor = monitor_for((1 << DEVICE_CAMERA) | (1 << DEVICE_MICROPHONE) |
-                               (1 << DEVICE_SPEAKER));
-    GstBus *bus = gst_device_monitor_get_bus(mon->monitor);
-    mon->watch = gst_bus_create_watch(bus);
-    gst_object_unref(bus);
-    g_source_set_callback(mon->watch, G_SOURCE_FUNC(on_monitor_bus), mon, NULL);
-    g_source_attach(mon->watch, context);
-    if (!gst_device_monitor_start(mon->monitor)) {
-        /* No provider could start: nothing to watch, but listing works. */
-        g_debug("device: no device provider started");
-    }
+    mon->active = 1;
+    g_mutex_lock(&shared_lock);
+    listeners = g_list_prepend(listeners, mon);
+    g_mutex_unlock(&shared_lock);
     *out = mon;
     return DEVICE_OK;
+}
+
+static void monitor_clear(gpointer data)
+{
+    device_monitor *mon = data;
+    g_main_context_unref(mon->context);
 }
 
 void device_monitor_free(device_monitor *mon)
 {
     if (mon == NULL)
         return;
-    gst_device_monitor_stop(mon->monitor);
-    g_source_destroy(mon->watch);
-    g_source_unref(mon->watch);
-    gst_object_unref(mon->monitor);
-    g_free(mon);
+    g_mutex_lock(&shared_lock);
+    listeners = g_list_remove(listeners, mon);
+    g_mutex_unlock(&shared_lock);
+    g_atomic_int_set(&mon->active, 0);
+    g_rc_box_release_full(mon, monitor_clear);
 }
 
 int device_monitor_list(device_monitor *mon, device_kind kind,
@@ -352,5 +436,8 @@ int device_monitor_list(device_monitor *mon, device_kind kind,
     if (mon == NULL || out == NULL || n == NULL || kind < DEVICE_CAMERA ||
         kind > DEVICE_SPEAKER)
         return DEVICE_EINVAL;
-    return list_of(mon->monitor, kind, out, n);
+    GstDeviceMonitor *m = shared_monitor();
+    int rc = list_of(m, kind, out, n);
+    gst_object_unref(m);
+    return rc;
 }

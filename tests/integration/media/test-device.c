@@ -625,6 +625,7 @@ int main(int argc, char **argv)
     g_test_add_func("/device/render", test_render);
     g_test_add_func("/device/record", test_record);
     int rc = g_test_run();
+    device_shutdown();
     gst_deinit();
     return rc;
 }
