@@ -702,6 +702,33 @@ static void test_keepalive(void)
     vid_test_server_stop(s);
 }
 
+static void test_identity_change(void)
+{
+    vid_test_server *s =
+        vid_test_server_start("[server]\nidentity_change=reject\n");
+    g_autofree char *fp1 = vid_test_fingerprint(1);
+    g_autofree char *fp2 = vid_test_fingerprint(2);
+    vid_test_ws *ws;
+    json_t *m;
+
+    vid_test_server_add_user(s, "alice", "pw-alice");
+    ws = vid_test_ws_login_server(s, "alice", "pw-alice", "laptop", 1);
+    vid_test_ws_free(ws);
+    /* the same device with another identity key is refused... */
+    ws = vid_test_ws_connect_server(s);
+    m = vid_test_ws_login(ws, 1, "alice", "pw-alice", "laptop", fp2);
+    assert_str(m, "code", "fingerprint_mismatch");
+    json_decref(m);
+    /* ...its registered key still works, and a new device registers */
+    m = vid_test_ws_login(ws, 2, "alice", "pw-alice", "laptop", fp1);
+    assert_str(m, "type", "welcome");
+    json_decref(m);
+    vid_test_ws_free(ws);
+    ws = vid_test_ws_login_server(s, "alice", "pw-alice", "phone", 2);
+    vid_test_ws_free(ws);
+    vid_test_server_stop(s);
+}
+
 int main(int argc, char **argv)
 {
     int rc;
@@ -726,6 +753,7 @@ int main(int argc, char **argv)
     g_test_add_func("/server/limits/pending-logins", test_pending_logins);
     g_test_add_func("/server/limits/keepalive", test_keepalive);
     g_test_add_func("/server/session-replaced", test_session_replaced);
+    g_test_add_func("/server/identity-change", test_identity_change);
     g_test_add_func("/server/admin/commands", test_admin_commands);
     g_test_add_func("/server/admin/metrics", test_metrics);
     g_test_add_func("/server/restart-sigterm", test_restart_and_sigterm);
