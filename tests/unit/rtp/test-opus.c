@@ -20,7 +20,8 @@ static int parse_exact(const uint8_t *b, size_t len, rtp_opus_info *info)
     uint8_t *copy = g_malloc(len > 0 ? len : 1);
     int rc;
 
-    memcpy(copy, b, len);
+    if (len > 0)
+        memcpy(copy, b, len);
     rc = rtp_opus_parse(info, copy, len);
     if (rc == RTP_OK)
         g_assert_true(info->frame0 >= copy &&
