@@ -87,10 +87,17 @@ int dtls_session_new(dtls_session **out, X509 *cert, EVP_PKEY *key, bool client,
         rc = TRANSPORT_EINVAL;
         goto done;
     }
+    /* Forward-secret suites only. Our certificate is ECDSA, but a peer's
+     * may be RSA (GStreamer's DTLS elements make RSA keys), so the RSA
+     * suites must be offered too or that handshake fails. */
     if (SSL_CTX_set_cipher_list(s->ctx, "ECDHE-ECDSA-AES128-GCM-SHA256:"
+                                        "ECDHE-RSA-AES128-GCM-SHA256:"
                                         "ECDHE-ECDSA-AES256-GCM-SHA384:"
+                                        "ECDHE-RSA-AES256-GCM-SHA384:"
                                         "ECDHE-ECDSA-CHACHA20-POLY1305:"
-                                        "ECDHE-ECDSA-AES128-SHA") != 1)
+                                        "ECDHE-RSA-CHACHA20-POLY1305:"
+                                        "ECDHE-ECDSA-AES128-SHA:"
+                                        "ECDHE-RSA-AES128-SHA") != 1)
         goto done;
     /* Note: returns 0 on success. */
     if (SSL_CTX_set_tlsext_use_srtp(

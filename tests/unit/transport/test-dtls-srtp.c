@@ -194,6 +194,36 @@ static void test_cm_profile(void)
     pair_clear(&p);
 }
 
+/* A peer with an RSA certificate (GStreamer's DTLS elements make RSA
+ * keys) must still be able to complete a handshake with us. */
+static void test_rsa_peer(void)
+{
+    pair p;
+    pair_init(&p, NULL);
+    dtls_session_free(p.server);
+    EVP_PKEY_free(p.sk);
+    X509_free(p.sc);
+    p.sk = EVP_RSA_gen(2048);
+    g_assert_nonnull(p.sk);
+    p.sc = X509_new();
+    X509_set_version(p.sc, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(p.sc), 2);
+    X509_gmtime_adj(X509_getm_notBefore(p.sc), -60);
+    X509_gmtime_adj(X509_getm_notAfter(p.sc), 3600);
+    X509_NAME *n = X509_get_subject_name(p.sc);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+                               (const unsigned char *) "rsa", -1, -1, 0);
+    X509_set_issuer_name(p.sc, n);
+    X509_set_pubkey(p.sc, p.sk);
+    g_assert_cmpint(X509_sign(p.sc, p.sk, EVP_sha256()), >, 0);
+    g_assert_cmpint(dtls_session_new(&p.server, p.sc, p.sk, false, 1200, NULL,
+                                     wire_send, &p.to_client),
+                    ==, 0);
+    handshake(&p);
+    g_assert_cmpint(X509_cmp(dtls_session_peer_cert(p.client), p.sc), ==, 0);
+    pair_clear(&p);
+}
+
 static size_t rtp(uint8_t *b, uint16_t seq)
 {
     memset(b, 0, 12);
@@ -282,6 +312,7 @@ int main(int argc, char **argv)
     g_test_add_func("/transport/dtls/retransmit-timer", test_retransmit_timer);
     g_test_add_func("/transport/dtls/garbage", test_garbage);
     g_test_add_func("/transport/dtls/cm-profile", test_cm_profile);
+    g_test_add_func("/transport/dtls/rsa-peer", test_rsa_peer);
     g_test_add_func("/transport/srtp/gcm", test_srtp_gcm);
     g_test_add_func("/transport/srtp/cm-sha1-80", test_srtp_cm);
     return g_test_run();
