@@ -206,6 +206,7 @@ static void reset(rtp_jb *jb, int64_t ext)
     rtp_nack_init(&jb->nack);
     rtp_nack_set_rtt(&jb->nack, rtt);
     jb->have_last = false;
+    jb->have_transit = false; /* the sender may have restarted */
     if (jb->cfg.kind == RTP_JB_VP8) {
         jb->waiting_keyframe = true;
         jb->pli_pending = true;
@@ -419,6 +420,19 @@ static void plan_video(rtp_jb *jb, plan *p)
             }
             return;
         }
+    }
+    if (s != NULL && !s->frame_start && jb->moved) {
+        /* The tail of a frame whose start is behind us (given up): it
+         * can never decode, so do not wait for it. */
+        for (e = ns + 1; e <= jb->highest; e++) {
+            jb_slot *t = slot_at(jb, e);
+            if (t == NULL || t->padding || t->frame_start)
+                break;
+        }
+        p->kind = PLAN_SKIP;
+        p->to = e;
+        p->at_us = INT64_MIN;
+        return;
     }
     /* Stuck: the next frame is incomplete or its start is missing. */
     for (e = ns; e <= jb->highest; e++) {

@@ -569,6 +569,39 @@ static void test_start_with_delta(void)
     rtp_jb_free(jb);
 }
 
+static void test_late_tail_after_give_up(void)
+{
+    rtp_jb_config cfg;
+    rtp_jb *jb;
+    rtp_jb_frame f;
+    uint8_t out[64];
+    uint8_t key1[] = {0x90, 0x80, 0x80, 0x01, 0x10, 'a'};
+    uint8_t d2a[] = {0x90, 0x80, 0x80, 0x02, 0x11, 'b'};
+    uint8_t d2c[] = {0x80, 0x80, 0x80, 0x02, 'c'};
+    uint8_t key3[] = {0x90, 0x80, 0x80, 0x03, 0x10, 'd'};
+
+    rtp_jb_config_init(&cfg, RTP_JB_VP8);
+    g_assert_cmpint(rtp_jb_new(&jb, &cfg), ==, RTP_OK);
+    put(jb, 1, 3000, true, key1, sizeof(key1), 0, RTP_JB_INSERTED);
+    g_assert_cmpint(rtp_jb_pop(jb, 10000, &f, out, sizeof(out)), ==, 1);
+    /* picture 2 = seqs 2, 3, 4; 3 and 4 are late */
+    put(jb, 2, 6000, false, d2a, sizeof(d2a), 33000, RTP_JB_INSERTED);
+    g_assert_cmpint(rtp_jb_pop(jb, 33000 + 5000 + 299000, &f, out, sizeof(out)),
+                    ==, 0);
+    /* given up 300 ms after its playout time */
+    g_assert_cmpint(rtp_jb_pop(jb, 33000 + 5000 + 300000, &f, out, sizeof(out)),
+                    ==, 0);
+    g_assert_true(rtp_jb_keyframe_needed(jb, 338000));
+    /* its tail arrives now, then a keyframe: the tail is not waited for */
+    put(jb, 4, 6000, true, d2c, sizeof(d2c), 340000, RTP_JB_INSERTED);
+    put(jb, 5, 9000, true, key3, sizeof(key3), 341000, RTP_JB_INSERTED);
+    g_assert_cmpint(rtp_jb_pop(jb, 341000, &f, out, sizeof(out)), ==, 1);
+    g_assert_true(f.keyframe);
+    g_assert_cmpuint(f.first_seq, ==, 5);
+    put(jb, 3, 6000, false, d2c, sizeof(d2c), 342000, RTP_JB_TOO_OLD);
+    rtp_jb_free(jb);
+}
+
 /* ------------------------------------------------------------------------
  * Audio: one Opus packet per frame, lost packets reported in place.
  */
@@ -672,6 +705,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jitter/adaptive-delay", test_adaptive_delay);
     g_test_add_func("/jitter/corner-cases", test_insert_corner_cases);
     g_test_add_func("/jitter/start-with-delta", test_start_with_delta);
+    g_test_add_func("/jitter/late-tail", test_late_tail_after_give_up);
     g_test_add_func("/jitter/audio", test_audio);
     return g_test_run();
 }
