@@ -646,6 +646,11 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
         if (pss->c == NULL)
             return 0;
         return conn_writeable(wsi, pss->c);
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        /* The peer answers our close frame: do not send a second one. */
+        if (pss->c != NULL && pss->c->close_sent)
+            return -1;
+        return 0;
     case LWS_CALLBACK_CLOSED:
         conn_closed(s, pss);
         return 0;
