@@ -195,7 +195,7 @@ size_t rtp_vp8_packetizer_count(const rtp_vp8_packetizer *p);
  * @param last set to true for the frame's last payload (RTP marker).
  * @return bytes written (> 0); 0 when all payloads were written;
  *         RTP_ERR_NOSPACE (@p cap below the payload size; the packetizer
- *         does not advance).
+ *         does not advance); RTP_ERR_ARG (NULL pointer).
  */
 int rtp_vp8_packetizer_next(rtp_vp8_packetizer *p, uint8_t *buf, size_t cap,
                             bool *last);
@@ -336,7 +336,8 @@ void rtp_rtx_cache_free(rtp_rtx_cache *c);
 /**
  * Stores a copy of a sent packet under @p seq, evicting the packet
  * @p slots numbers older.
- * @return RTP_OK; RTP_ERR_NOSPACE (longer than max_len: not stored).
+ * @return RTP_OK; RTP_ERR_NOSPACE (longer than max_len: not stored);
+ *         RTP_ERR_ARG (NULL pointer).
  */
 int rtp_rtx_cache_put(rtp_rtx_cache *c, uint16_t seq, const uint8_t *data,
                       size_t len, int64_t now_us);
@@ -456,8 +457,9 @@ typedef struct {
  *        removed; Opus: the packet; nothing for a lost audio packet),
  *        @param cap its capacity.
  * @return 1 with a frame in @p out; 0 when nothing is due;
- *         RTP_ERR_NOSPACE (@p cap too small: that frame is dropped, the
- *         next call goes on).
+ *         RTP_ERR_NOSPACE (@p cap too small: that frame is dropped, a
+ *         video buffer then waits for a keyframe; the next call goes
+ *         on); RTP_ERR_ARG (NULL pointer).
  */
 int rtp_jb_pop(rtp_jb *jb, int64_t now_us, rtp_jb_frame *out, uint8_t *buf,
                size_t cap);
@@ -641,7 +643,7 @@ void rtp_sync_on_sr(rtp_sync *s, uint64_t ntp, uint32_t rtp_ts);
 /**
  * The sender-clock capture time of @p ts, in microseconds on the NTP
  * time line (seconds since 1900), extrapolated from the last SR.
- * @return RTP_OK; RTP_ERR_NOT_FOUND (no SR yet).
+ * @return RTP_OK; RTP_ERR_NOT_FOUND (no SR yet); RTP_ERR_ARG.
  */
 int rtp_sync_capture_us(const rtp_sync *s, uint32_t ts, int64_t *out_us);
 

@@ -397,6 +397,53 @@ static void test_packetizer_errors(void)
     }
 }
 
+/* A sender in partition mode (RFC 7741 section 4.4): S=1 starts every
+ * partition, PID counts them; only S=1 with PID=0 starts a frame. */
+static void test_partitions_assemble(void)
+{
+    static const uint8_t p0a[] = {0x90, 0x80, 0x00, 0x10, 'a'};
+    static const uint8_t p0b[] = {0x80, 0x80, 0x00, 'b'};
+    static const uint8_t p1[] = {0x91, 0x80, 0x00, 'c'};
+    static const uint8_t p2[] = {0x92, 0x80, 0x00, 'd', 'e'};
+    static const uint8_t next[] = {0x90, 0x80, 0x01, 0x11, 'f'};
+    const uint8_t *pl[] = {p0a, p0b, p1, p2, next};
+    const size_t len[] = {sizeof(p0a), sizeof(p0b), sizeof(p1), sizeof(p2),
+                          sizeof(next)};
+    rtp_jb_config cfg;
+    rtp_jb *jb;
+    rtp_jb_frame f;
+    uint8_t out[32];
+
+    rtp_jb_config_init(&cfg, RTP_JB_VP8);
+    g_assert_cmpint(rtp_jb_new(&jb, &cfg), ==, RTP_OK);
+    for (size_t i = 0; i < 5; i++) {
+        rtp_packet p;
+        memset(&p, 0, sizeof(p));
+        p.seq = (uint16_t) (7 + i);
+        p.timestamp = i < 4 ? 100 : 3100;
+        p.marker = i >= 3;
+        p.payload = pl[i];
+        p.payload_len = len[i];
+        g_assert_cmpint(rtp_jb_insert(jb, &p, 0), ==, RTP_JB_INSERTED);
+    }
+    g_assert_cmpint(rtp_jb_pop(jb, 1000000, &f, out, sizeof(out)), ==, 1);
+    g_assert_true(f.keyframe);
+    g_assert_cmpuint(f.first_seq, ==, 7);
+    g_assert_cmpuint(f.last_seq, ==, 10);
+    g_assert_cmpmem(out, f.len,
+                    "\x10"
+                    "abcde",
+                    6);
+    g_assert_cmpint(rtp_jb_pop(jb, 1000000, &f, out, sizeof(out)), ==, 1);
+    g_assert_false(f.keyframe);
+    g_assert_cmpuint(f.picture_id, ==, 1);
+    g_assert_cmpmem(out, f.len,
+                    "\x11"
+                    "f",
+                    2);
+    rtp_jb_free(jb);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -409,5 +456,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vp8/frame-info", test_frame_info);
     g_test_add_func("/vp8/packetize/round-trip", test_packetize_round_trip);
     g_test_add_func("/vp8/packetize/errors", test_packetizer_errors);
+    g_test_add_func("/vp8/partitions", test_partitions_assemble);
     return g_test_run();
 }
