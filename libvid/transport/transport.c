@@ -42,7 +42,10 @@ struct transport {
     transport_state state;
     transport_failure failure;
     char detail[256];
-    bool dtls_started;
+    bool dtls_started; /* dtls_session_start() called (ICE connected) */
+    bool dtls_touched; /* a DTLS datagram was fed to the session */
+    size_t dtls_mtu;
+    char *srtp_profiles;
     bool dtls_done; /* handshake done, fingerprint check pending/done */
     GSource *dtls_timer;
     uint8_t sas[TRANSPORT_SAS_SECRET_LEN];
@@ -352,6 +355,7 @@ static void receive(transport *t, const uint8_t *buf, size_t len)
 {
     switch (transport_demux_classify(buf, len)) {
     case TRANSPORT_DGRAM_DTLS:
+        t->dtls_touched = true;
         handle_dtls(t, dtls_session_receive(t->dtls, buf, len));
         return;
     case TRANSPORT_DGRAM_RTP:
@@ -501,9 +505,10 @@ int transport_new(transport **out, const transport_config *cfg)
     rc = transport_fp_of_cert(t->cert, t->local_fp, sizeof t->local_fp);
     if (rc != 0)
         goto done;
+    t->dtls_mtu = cfg->dtls_mtu ? cfg->dtls_mtu : 1200;
+    t->srtp_profiles = g_strdup(cfg->srtp_profiles);
     rc = dtls_session_new(&t->dtls, t->cert, t->key, cfg->dtls_client,
-                          cfg->dtls_mtu ? cfg->dtls_mtu : 1200,
-                          cfg->srtp_profiles, dtls_send, t);
+                          t->dtls_mtu, t->srtp_profiles, dtls_send, t);
     if (rc != 0)
         goto done;
     ice_callbacks icb = {
@@ -542,6 +547,7 @@ static void destroy(transport *t)
     if (t->key != NULL)
         EVP_PKEY_free(t->key);
     g_strfreev(t->local_addrs);
+    g_free(t->srtp_profiles);
     OPENSSL_cleanse(t, sizeof *t);
     g_free(t);
 }
@@ -613,6 +619,25 @@ int transport_set_remote_fingerprints(transport *t, const char *sdp_fp,
     enter(t);
     verify_and_key(t);
     leave(t);
+    return TRANSPORT_OK;
+}
+
+int transport_set_dtls_client(transport *t, bool client)
+{
+    if (t == NULL)
+        return TRANSPORT_EINVAL;
+    if (terminal(t) || t->dtls_started || t->dtls_touched)
+        return TRANSPORT_ESTATE;
+    if (client == t->cb.dtls_client)
+        return TRANSPORT_OK;
+    dtls_session *d = NULL;
+    int rc = dtls_session_new(&d, t->cert, t->key, client, t->dtls_mtu,
+                              t->srtp_profiles, dtls_send, t);
+    if (rc != 0)
+        return rc;
+    dtls_session_free(t->dtls);
+    t->dtls = d;
+    t->cb.dtls_client = client;
     return TRANSPORT_OK;
 }
 

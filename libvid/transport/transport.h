@@ -217,6 +217,11 @@ int transport_set_remote_credentials(transport *t, const char *ufrag,
 int transport_set_remote_fingerprints(transport *t, const char *sdp_fp,
                                       const char *registered_fp);
 
+/** Changes the DTLS role chosen in transport_config.dtls_client, e.g. when
+ *  the answer to our offer says a=setup:passive (we are then the client).
+ *  @return 0, TRANSPORT_ESTATE (DTLS already started), TRANSPORT_EFAIL. */
+int transport_set_dtls_client(transport *t, bool client);
+
 /** A trickled remote candidate: "candidate:..." with or without "a=",
  *  at most 512 bytes. Component-2 (RTCP) candidates are accepted and
  *  ignored (rtcp-mux). Host names (e.g. mDNS ".local") are not resolved:

@@ -836,6 +836,25 @@ static void test_dtls_role_conflict(fixture *f, gconstpointer data)
     g_test_message("DTLS failure: %s", transport_get_failure_detail(p->t));
 }
 
+static void test_dtls_role_change(fixture *f, gconstpointer data)
+{
+    (void) data;
+    /* A offered actpass assuming it would be the server; the answer says
+     * passive, so A becomes the client before anything started. */
+    pair_new(f, NULL, NULL, NULL, NULL, NULL, NULL);
+    g_assert_cmpint(transport_set_dtls_client(f->a.t, true), ==, 0);
+    g_assert_cmpint(transport_set_dtls_client(f->b.t, false), ==, 0);
+    connect_pair(f);
+    g_assert_cmpint(transport_set_dtls_client(f->a.t, false), ==,
+                    TRANSPORT_ESTATE);
+    uint8_t pkt[64];
+    size_t n = make_rtp(pkt, 3, 0x31313131, "roles swapped");
+    g_assert_cmpint(transport_send(f->a.t, pkt, n), ==, 0);
+    want_a = 0;
+    want_b = 1;
+    g_assert_true(wait_for(f, got_wanted, WAIT_US));
+}
+
 static gboolean b_freed_and_a_secure(fixture *f)
 {
     return f->b.t == NULL && f->a.state == TRANSPORT_STATE_SECURE;
@@ -1259,6 +1278,7 @@ int main(int argc, char **argv)
     ADD("/transport/impairment", test_impairment, NULL);
     ADD("/transport/ice-restart", test_ice_restart, NULL);
     ADD("/transport/dtls-role-conflict", test_dtls_role_conflict, NULL);
+    ADD("/transport/dtls-role-change", test_dtls_role_change, NULL);
     ADD("/transport/free-in-callback", test_free_in_callback, NULL);
     ADD("/transport/port-range", test_port_range, NULL);
     ADD("/transport/ice-no-candidates", test_ice_no_candidates, NULL);
