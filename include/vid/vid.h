@@ -590,9 +590,10 @@ typedef struct vid_policy {
     unsigned int media_port_max;
     /** Unix time the TURN credentials expire (0: none given). */
     int64_t credential_expires;
-    /** Server limits: frame bytes, messages/s, burst (0: not given). */
+    /** Server limits (0: not given): largest frame in bytes, sustained
+     *  messages per second (may be fractional), burst of messages. */
     unsigned int max_frame;
-    unsigned int rate;
+    double rate;
     unsigned int burst;
 } vid_policy;
 

@@ -35,16 +35,36 @@ VID_API void vid_policy_free(vid_policy *p)
     g_free(p);
 }
 
+/* A number in 0..max (JSON integer, or a real that is a whole number),
+ * else 0. */
 static unsigned int uint_field(const json_t *o, const char *key,
                                unsigned int max)
 {
     const json_t *v = json_object_get(o, key);
-    json_int_t i;
+    double d;
 
-    if (!json_is_integer(v))
+    if (json_is_integer(v)) {
+        json_int_t i = json_integer_value(v);
+        return i < 0 || i > (json_int_t) max ? 0 : (unsigned int) i;
+    }
+    if (!json_is_real(v))
         return 0;
-    i = json_integer_value(v);
-    return i < 0 || i > (json_int_t) max ? 0 : (unsigned int) i;
+    d = json_real_value(v);
+    if (!(d >= 0 && d <= max) || d != (double) (unsigned int) d)
+        return 0;
+    return (unsigned int) d;
+}
+
+/* A finite number >= 0, else 0. */
+static double rate_field(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    double d;
+
+    if (!json_is_number(v))
+        return 0;
+    d = json_number_value(v);
+    return d >= 0 && d <= 1e9 ? d : 0;
 }
 
 /* The policy object is the admin's; parse what is well-formed and skip
@@ -104,7 +124,7 @@ vid_policy *client_policy_from_json(const json_t *pol)
         p->credential_expires = json_integer_value(exp);
     if (json_is_object(limits)) {
         p->max_frame = uint_field(limits, "max_frame", G_MAXINT);
-        p->rate = uint_field(limits, "rate", G_MAXINT);
+        p->rate = rate_field(limits, "rate");
         p->burst = uint_field(limits, "burst", G_MAXINT);
     }
     return p;

@@ -298,6 +298,8 @@ static void test_login_ok(gconstpointer data)
                   pol->ice_transport_policy == VID_ICE_TRANSPORT_RELAY);
     g_assert_cmpuint(pol->media_port_min, <=, pol->media_port_max);
     g_assert_cmpuint(pol->max_frame, ==, 65536);
+    g_assert_cmpfloat(pol->rate, >, 0);
+    g_assert_cmpuint(pol->burst, >, 0);
     vid_policy_free(pol);
     vid_policy_free(NULL);
 

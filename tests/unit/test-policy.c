@@ -44,7 +44,7 @@ static void test_full(void)
     g_assert_cmpuint(p->media_port_max, ==, 50999);
     g_assert_cmpint(p->credential_expires, ==, 1764300000);
     g_assert_cmpuint(p->max_frame, ==, 65536);
-    g_assert_cmpuint(p->rate, ==, 20);
+    g_assert_cmpfloat(p->rate, ==, 20);
     g_assert_cmpuint(p->burst, ==, 50);
 
     /* A deep copy: equal, and independent of the original. */
@@ -99,6 +99,16 @@ static void test_malformed_parts_are_skipped(void)
     g_assert_cmpuint(p->media_port_max, ==, 0);
     g_assert_cmpint(p->credential_expires, ==, 0);
     g_assert_cmpuint(p->max_frame, ==, 0);
+    vid_policy_free(p);
+
+    /* Numbers as the server's JSON writer may print them. */
+    p = parse("{\"media_port_min\":5000.0,\"media_port_max\":5999.5,"
+              "\"limits\":{\"max_frame\":65536.0,\"rate\":0.5,"
+              "\"burst\":-3}}");
+    g_assert_cmpuint(p->media_port_min, ==, 0); /* max invalid: range off */
+    g_assert_cmpuint(p->max_frame, ==, 65536);
+    g_assert_cmpfloat(p->rate, ==, 0.5);
+    g_assert_cmpuint(p->burst, ==, 0);
     vid_policy_free(p);
 
     /* An inverted range means "any". */
