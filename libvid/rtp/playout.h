@@ -568,7 +568,12 @@ typedef struct {
 
 void rtp_rx_stats_init(rtp_rx_stats *s, uint32_t clock_rate);
 
-/** Counts a received packet (retransmissions included). */
+/**
+ * Counts a received packet (retransmissions included). Sequence tracking
+ * per RFC 3550 A.1 without the probation period: the first packet starts
+ * the count; a jump of 3000 or more is believed when the next packet
+ * follows it. Jitter samples come from packets in sequence order only.
+ */
 void rtp_rx_stats_on_packet(rtp_rx_stats *s, uint16_t seq, uint32_t ts,
                             int64_t arrival_us);
 
