@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -276,6 +277,8 @@ int identity_load_or_create(const char *dir, identity **out, int *created,
     identity *id = NULL;
     char *key_path = NULL;
     char *cert_path = NULL;
+    char *lock_path;
+    int lock_fd;
     bool have_key;
     bool have_cert;
     int rc;
@@ -292,6 +295,18 @@ int identity_load_or_create(const char *dir, identity **out, int *created,
                     "cannot create state directory %s: %s", dir,
                     g_strerror(errno));
 
+    /* Two processes starting on a fresh state directory must not each
+     * write half of an identity: hold a lock while looking and creating. */
+    lock_path = g_build_filename(dir, IDENTITY_LOCK_FILE, NULL);
+    lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0) {
+        rc = fail(VID_EIO, err, err_cap, "cannot create %s: %s", lock_path,
+                  g_strerror(errno));
+        g_free(lock_path);
+        return rc;
+    }
+    while (flock(lock_fd, LOCK_EX) != 0 && errno == EINTR)
+        ;
     key_path = g_build_filename(dir, IDENTITY_KEY_FILE, NULL);
     cert_path = g_build_filename(dir, IDENTITY_CERT_FILE, NULL);
     id = g_new0(identity, 1);
@@ -325,6 +340,8 @@ int identity_load_or_create(const char *dir, identity **out, int *created,
     }
     g_free(key_path);
     g_free(cert_path);
+    close(lock_fd); /* releases the lock */
+    g_free(lock_path);
     *out = id;
     return rc;
 }

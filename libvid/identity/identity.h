@@ -23,6 +23,7 @@
 
 #define IDENTITY_KEY_FILE "identity-key.pem"
 #define IDENTITY_CERT_FILE "identity-cert.pem"
+#define IDENTITY_LOCK_FILE "identity.lock"
 /* "sha-256 " + 32 * "XX:" - 1 + NUL */
 #define IDENTITY_FINGERPRINT_SIZE (8 + 32 * 3)
 

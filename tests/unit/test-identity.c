@@ -219,6 +219,44 @@ static void test_missing_half(fixture *f, gconstpointer data)
     g_free(cert);
 }
 
+typedef struct {
+    const char *dir;
+    char fp[IDENTITY_FINGERPRINT_SIZE];
+    int rc;
+} racer;
+
+static gpointer race(gpointer data)
+{
+    racer *r = data;
+    identity *id = NULL;
+    char err[256];
+
+    r->rc = identity_load_or_create(r->dir, &id, NULL, err, sizeof err);
+    if (r->rc == VID_OK)
+        g_strlcpy(r->fp, identity_fingerprint(id), sizeof r->fp);
+    identity_free(id);
+    return NULL;
+}
+
+/* Several clients starting at once on a fresh state directory end up with
+ * one identity, not a key from one and a certificate from another. */
+static void test_concurrent_create(fixture *f, gconstpointer data)
+{
+    racer r[4];
+    GThread *t[4];
+
+    for (int i = 0; i < 4; i++) {
+        r[i].dir = f->state;
+        t[i] = g_thread_new("racer", race, &r[i]);
+    }
+    for (int i = 0; i < 4; i++)
+        g_thread_join(t[i]);
+    for (int i = 0; i < 4; i++) {
+        g_assert_cmpint(r[i].rc, ==, VID_OK);
+        g_assert_cmpstr(r[i].fp, ==, r[0].fp);
+    }
+}
+
 static void test_bad_args(void)
 {
     identity *a = NULL;
@@ -249,6 +287,7 @@ int main(int argc, char **argv)
     ADD("/identity/mismatched-pair", test_mismatched_pair);
     ADD("/identity/unsafe-mode", test_unsafe_mode);
     ADD("/identity/missing-half", test_missing_half);
+    ADD("/identity/concurrent-create", test_concurrent_create);
     g_test_add_func("/identity/bad-args", test_bad_args);
     return g_test_run();
 }
