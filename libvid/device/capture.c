@@ -395,9 +395,10 @@ int device_mic_new(device_mic **out, const device_mic_config *cfg,
     GstElement *conv = dev_make("audioconvert", NULL, &rc, why, why_cap);
     GstElement *res = dev_make("audioresample", NULL, &rc, why, why_cap);
     GstElement *filter = dev_make("capsfilter", NULL, &rc, why, why_cap);
-    GstElement *dsp = cfg->echo_cancel
-                          ? dev_make("webrtcdsp", NULL, &rc, why, why_cap)
-                          : NULL;
+    bool want_dsp =
+        cfg->echo_cancel || cfg->noise_suppression || cfg->gain_control;
+    GstElement *dsp =
+        want_dsp ? dev_make("webrtcdsp", NULL, &rc, why, why_cap) : NULL;
     GstElement *split = dev_make("audiobuffersplit", NULL, &rc, why, why_cap);
     GstElement *sink = dev_make("appsink", "sink", &rc, why, why_cap);
     GstElement *all[] = {src, conv, res, filter, dsp, split, sink};
@@ -415,12 +416,22 @@ int device_mic_new(device_mic **out, const device_mic_config *cfg,
         G_TYPE_STRING, "interleaved", NULL);
     g_object_set(filter, "caps", s16, NULL);
     gst_caps_unref(s16);
-    if (dsp != NULL)
-        g_object_set(dsp, "probe",
-                     cfg->echo_probe_name != NULL ? cfg->echo_probe_name
-                                                  : "vid-echo-probe-0",
-                     "echo-cancel", TRUE, "noise-suppression", TRUE,
-                     "gain-control", TRUE, NULL);
+    if (dsp != NULL) {
+        /* Delay-agnostic on, extended filter off, high suppression.
+         * Echo reduction measured here (test-device /device/echo-erle,
+         * seconds 2-5 of 6): webrtcdsp's defaults 1.9 dB; high
+         * suppression alone 4.6 dB; with the extended filter 3.4 dB;
+         * delay-agnostic + high suppression 8.7-16.7 dB. */
+        g_object_set(dsp, "echo-cancel", cfg->echo_cancel, "delay-agnostic",
+                     TRUE, "extended-filter", FALSE, "echo-suppression-level",
+                     2 /* high */, "noise-suppression", cfg->noise_suppression,
+                     "gain-control", cfg->gain_control, NULL);
+        if (cfg->echo_cancel)
+            g_object_set(dsp, "probe",
+                         cfg->echo_probe_name != NULL ? cfg->echo_probe_name
+                                                      : "vid-echo-probe-0",
+                         NULL);
+    }
     g_object_set(split, "output-buffer-duration", 1, 100, NULL);
     g_object_set(sink, "sync", FALSE, "enable-last-sample", FALSE, NULL);
     GstAppSinkCallbacks cbs = {.new_sample = on_audio_sample};

@@ -201,12 +201,15 @@ typedef struct {
     int version;           /**< DEVICE_MIC_CONFIG_VERSION */
     const char *device_id; /**< id or display name; NULL: first microphone */
     int channels;          /**< 1 or 2 */
-    /** Echo cancellation, noise suppression and gain control (webrtcdsp).
-     *  The far end comes from the device_audio_out made with
-     *  echo_probe = true (its probe name in echo_probe_name, or NULL for
-     *  the first probe "vid-echo-probe-0"). */
+    /** Echo cancellation (webrtcdsp, delay-agnostic mode). The far end
+     *  comes from the device_audio_out made with echo_probe = true: its
+     *  probe name in echo_probe_name (NULL: "vid-echo-probe-0"). */
     bool echo_cancel;
     const char *echo_probe_name;
+    bool noise_suppression; /**< webrtcdsp noise suppression */
+    /** webrtcdsp adaptive gain. It also raises what the echo canceller
+     *  left over, so the echo reduction measured is lower with it. */
+    bool gain_control;
     GstElement *source; /**< injected source, as for the camera */
     device_error_cb on_error;
 } device_mic_config;
@@ -214,7 +217,8 @@ typedef struct {
 #define DEVICE_MIC_CONFIG_VERSION 1
 #define DEVICE_MIC_CONFIG_INIT                                                 \
     {                                                                          \
-        DEVICE_MIC_CONFIG_VERSION, NULL, 1, false, NULL, NULL, NULL            \
+        DEVICE_MIC_CONFIG_VERSION, NULL, 1, false, NULL, false, false, NULL,   \
+            NULL                                                               \
     }
 
 typedef struct device_mic device_mic;

@@ -241,14 +241,14 @@ static void free_event(gpointer data)
 static GstBusSyncReply on_shared_bus(GstBus *bus, GstMessage *msg,
                                      gpointer data)
 {
+    /* A sync handler that drops a message owns it. */
     GstMessageType t = GST_MESSAGE_TYPE(msg);
-    if (t != GST_MESSAGE_DEVICE_ADDED && t != GST_MESSAGE_DEVICE_REMOVED)
-        return GST_BUS_DROP;
     GstDevice *dev = NULL;
     if (t == GST_MESSAGE_DEVICE_ADDED)
         gst_message_parse_device_added(msg, &dev);
-    else
+    else if (t == GST_MESSAGE_DEVICE_REMOVED)
         gst_message_parse_device_removed(msg, &dev);
+    gst_message_unref(msg);
     if (dev == NULL)
         return GST_BUS_DROP;
     g_mutex_lock(&shared_lock);

@@ -140,6 +140,8 @@ static GstBusSyncReply on_bus(GstBus *bus, GstMessage *msg, gpointer data)
         g_cond_broadcast(&p->cond);
         g_mutex_unlock(&p->lock);
     }
+    /* A sync handler that drops a message owns it. */
+    gst_message_unref(msg);
     return GST_BUS_DROP;
 }
 

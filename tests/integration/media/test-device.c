@@ -11,6 +11,7 @@
 #include <gst/pbutils/pbutils.h>
 #include <gst/video/video.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 
 #include "device.h"
@@ -285,6 +286,8 @@ static void run_mic(int channels, bool echo_cancel, const char *probe)
     mc.channels = channels;
     mc.echo_cancel = echo_cancel;
     mc.echo_probe_name = probe;
+    mc.noise_suppression = echo_cancel;
+    mc.gain_control = echo_cancel;
     mc.source = parse_source("audiotestsrc is-live=true freq=440 "
                              "samplesperbuffer=441 ! "
                              "capsfilter caps=audio/x-raw,rate=44100");
@@ -295,7 +298,15 @@ static void run_mic(int channels, bool echo_cancel, const char *probe)
     rc = device_mic_start(mic, why, sizeof why);
     g_assert_cmpstr(why, ==, "");
     g_assert_cmpint(rc, ==, DEVICE_OK);
-    g_usleep(500000);
+    gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    for (;;) {
+        g_usleep(50000);
+        g_mutex_lock(&s.lock);
+        int calls = s.calls;
+        g_mutex_unlock(&s.lock);
+        if (calls >= 20 || g_get_monotonic_time() > end)
+            break;
+    }
     g_assert_cmpint(device_mic_stop(mic), ==, DEVICE_OK);
     device_mic_free(mic);
     g_test_message("%d ch%s: %d callbacks, %zu samples, energy %.3g", channels,
@@ -370,6 +381,148 @@ static void test_echo_cancel(void)
 }
 
 /* ------------------------------------------------------------------ */
+
+/* Echo return loss enhancement: what the "speaker" plays (an appsink
+ * after the echo probe) comes straight back into the "microphone" (an
+ * appsrc before webrtcdsp). After convergence the microphone's output must
+ * be much quieter than the echo that went in. */
+typedef struct {
+    device_audio_out *ao;
+    GstElement *spk; /* appsink: the speaker */
+    GstElement *mic; /* appsrc: the microphone */
+    gint stop;
+    GMutex lock;
+    double in_energy[8], out_energy[8]; /* per second */
+    gint64 t0;
+} echo_rig;
+
+static gpointer echo_far_end(gpointer data)
+{
+    echo_rig *r = data;
+    guint32 seed = 7;
+    int16_t pcm[480];
+    gint64 next = g_get_monotonic_time();
+    while (!g_atomic_int_get(&r->stop)) {
+        /* Speech-like: noise bursts of 200 ms every 300 ms. */
+        gint64 ms = (next - r->t0) / 1000;
+        bool on = ms % 300 < 200;
+        for (int i = 0; i < 480; i++) {
+            seed = seed * 1103515245u + 12345u;
+            int v = (int) ((seed >> 16) & 0x7fff) - 16384;
+            pcm[i] = on ? (int16_t) (v / 2) : 0;
+        }
+        device_audio_out_push(r->ao, pcm, 480);
+        next += 10000;
+        gint64 now = g_get_monotonic_time();
+        if (next > now)
+            g_usleep((gulong) (next - now));
+    }
+    return NULL;
+}
+
+static gpointer echo_path(gpointer data)
+{
+    echo_rig *r = data;
+    while (!g_atomic_int_get(&r->stop)) {
+        GstSample *s = gst_app_sink_try_pull_sample(GST_APP_SINK(r->spk),
+                                                    100 * GST_MSECOND);
+        if (s == NULL)
+            continue;
+        GstBuffer *in = gst_sample_get_buffer(s);
+        GstMapInfo map;
+        if (gst_buffer_map(in, &map, GST_MAP_READ)) {
+            int sec = (int) ((g_get_monotonic_time() - r->t0) / 1000000);
+            double e = 0;
+            const int16_t *x = (const int16_t *) (const void *) map.data;
+            for (size_t i = 0; i < map.size / 2; i++)
+                e += (double) x[i] * x[i];
+            g_mutex_lock(&r->lock);
+            if (sec >= 0 && sec < 8)
+                r->in_energy[sec] += e;
+            g_mutex_unlock(&r->lock);
+            GstBuffer *out = gst_buffer_new_memdup(map.data, map.size);
+            gst_buffer_unmap(in, &map);
+            gst_app_src_push_buffer(GST_APP_SRC(r->mic), out);
+        }
+        gst_sample_unref(s);
+    }
+    return NULL;
+}
+
+static void on_echo_mic(const int16_t *pcm, size_t frames, int channels,
+                        int64_t capture_us, void *data)
+{
+    echo_rig *r = data;
+    int sec = (int) ((g_get_monotonic_time() - r->t0) / 1000000);
+    double e = 0;
+    for (size_t i = 0; i < frames; i++)
+        e += (double) pcm[i] * pcm[i];
+    g_mutex_lock(&r->lock);
+    if (sec >= 0 && sec < 8)
+        r->out_energy[sec] += e;
+    g_mutex_unlock(&r->lock);
+}
+
+static void test_echo_erle(void)
+{
+    char why[256] = "";
+    echo_rig r = {0};
+    g_mutex_init(&r.lock);
+    device_audio_out_config ac = DEVICE_AUDIO_OUT_CONFIG_INIT;
+    ac.echo_probe = true;
+    r.spk = gst_element_factory_make("appsink", NULL);
+    g_object_set(r.spk, "sync", TRUE, NULL);
+    gst_object_ref(r.spk);
+    ac.sink = r.spk;
+    g_assert_cmpint(device_audio_out_new(&r.ao, &ac, why, sizeof why), ==,
+                    DEVICE_OK);
+
+    device_mic_config mc = DEVICE_MIC_CONFIG_INIT;
+    mc.echo_cancel = true;
+    /* The canceller alone: gain control raises the residue, noise
+     * suppression works on this noise-like signal too. */
+    mc.echo_probe_name = device_audio_out_probe_name(r.ao);
+    r.mic = gst_element_factory_make("appsrc", NULL);
+    GstCaps *caps = gst_caps_from_string(
+        "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved");
+    g_object_set(r.mic, "caps", caps, "format", GST_FORMAT_TIME, "is-live",
+                 TRUE, "do-timestamp", TRUE, NULL);
+    gst_caps_unref(caps);
+    gst_object_ref(r.mic);
+    mc.source = r.mic;
+    device_mic *mic = NULL;
+    g_assert_cmpint(device_mic_new(&mic, &mc, on_echo_mic, &r, why, sizeof why),
+                    ==, DEVICE_OK);
+    r.t0 = g_get_monotonic_time();
+    GThread *far = g_thread_new("far-end", echo_far_end, &r);
+    GThread *path = g_thread_new("echo-path", echo_path, &r);
+    g_assert_cmpint(device_mic_start(mic, why, sizeof why), ==, DEVICE_OK);
+    g_usleep(6 * G_USEC_PER_SEC);
+    g_atomic_int_set(&r.stop, 1);
+    g_thread_join(far);
+    g_thread_join(path);
+    device_mic_free(mic);
+    device_audio_out_free(r.ao);
+    gst_object_unref(r.spk);
+    gst_object_unref(r.mic);
+    double in = 0, out = 0;
+    for (int s = 0; s < 6; s++) {
+        double erle = 10 * log10((r.in_energy[s] + 1) / (r.out_energy[s] + 1));
+        g_test_message("second %d: echo in %.3g, microphone out %.3g: "
+                       "%.1f dB less",
+                       s, r.in_energy[s], r.out_energy[s], erle);
+        if (s >= 2) {
+            in += r.in_energy[s];
+            out += r.out_energy[s];
+        }
+    }
+    /* Seconds 2..5, after convergence: measured 8.7-16.7 dB with our
+     * settings; webrtcdsp's defaults give 1.9 dB, no canceller 0. */
+    double erle = 10 * log10((in + 1) / (out + 1));
+    g_test_message("echo return loss enhancement: %.1f dB", erle);
+    g_assert_cmpfloat(erle, >, 6.0);
+    g_mutex_clear(&r.lock);
+}
 
 static void test_render(void)
 {
@@ -622,6 +775,7 @@ int main(int argc, char **argv)
     g_test_add_func("/device/camera/unusable", test_camera_unusable);
     g_test_add_func("/device/mic", test_mic);
     g_test_add_func("/device/echo-cancel", test_echo_cancel);
+    g_test_add_func("/device/echo-erle", test_echo_erle);
     g_test_add_func("/device/render", test_render);
     g_test_add_func("/device/record", test_record);
     int rc = g_test_run();
