@@ -250,6 +250,7 @@ static json_t *welcome_new(server *s, json_int_t re, const char *user,
     const server_config *cfg = s->cfg;
     json_t *servers = json_array();
     json_t *policy;
+    json_t *rate;
     gint64 expires = g_get_real_time() / G_USEC_PER_SEC + cfg->turn_ttl;
     bool has_turn = cfg->turn_urls != NULL && cfg->turn_urls[0] != NULL;
 
@@ -276,12 +277,16 @@ static json_t *welcome_new(server *s, json_int_t re, const char *user,
         g_free(username);
         g_free(credential);
     }
-    policy = json_pack("{s:o, s:s, s:i, s:i, s:{s:i, s:f, s:i}}", "ice_servers",
+    /* rate is an integer on the wire unless the admin set a fraction */
+    rate = cfg->rate == (double) (json_int_t) cfg->rate
+               ? json_integer((json_int_t) cfg->rate)
+               : json_real(cfg->rate);
+    policy = json_pack("{s:o, s:s, s:i, s:i, s:{s:i, s:o, s:i}}", "ice_servers",
                        servers, "ice_transport_policy",
                        cfg->relay_only ? "relay" : "all", "media_port_min",
                        cfg->media_port_min, "media_port_max",
                        cfg->media_port_max, "limits", "max_frame",
-                       PROTO_MAX_FRAME, "rate", cfg->rate, "burst", cfg->burst);
+                       PROTO_MAX_FRAME, "rate", rate, "burst", cfg->burst);
     if (has_turn)
         json_object_set_new(policy, "credential_expires",
                             json_integer(expires));

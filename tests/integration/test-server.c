@@ -57,9 +57,13 @@ static void test_login(void)
     assert_str(m, "device", "laptop");
     policy = json_object_get(m, "policy");
     assert_str(policy, "ice_transport_policy", "all");
-    g_assert_cmpint(json_integer_value(json_object_get(
-                        json_object_get(policy, "limits"), "max_frame")),
-                    ==, 65536);
+    {
+        json_t *limits = json_object_get(policy, "limits");
+        g_assert_cmpint(vid_test_json_int(limits, "max_frame"), ==, 65536);
+        g_assert_true(json_is_integer(json_object_get(limits, "rate")));
+        g_assert_cmpint(vid_test_json_int(limits, "rate"), ==, 20);
+        g_assert_cmpint(vid_test_json_int(limits, "burst"), ==, 50);
+    }
     json_decref(m);
     m = vid_test_ws_login(ws, 5, "alice", "secret-a", "laptop", fp);
     assert_str(m, "code", "already_logged_in");
