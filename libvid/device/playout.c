@@ -57,6 +57,14 @@ int device_video_out_new(device_video_out **out,
             gst_object_unref(gst_object_ref_sink(injected));
         return rc;
     }
+    /* Headless: autovideosink would probe every sink, and DirectFB's
+     * crashes the process without a display (seen on Debian 12). */
+    if (injected == NULL && g_getenv("DISPLAY") == NULL &&
+        g_getenv("WAYLAND_DISPLAY") == NULL)
+        return dev_fail(why, why_cap, DEVICE_ENODEVICE,
+                        "no display to render to (neither DISPLAY nor "
+                        "WAYLAND_DISPLAY is set); take frames through a "
+                        "callback instead");
     GstElement *sink = injected != NULL
                            ? gst_object_ref_sink(injected)
                            : dev_make("autovideosink", NULL, &rc, why, why_cap);
@@ -150,6 +158,27 @@ void device_video_out_free(device_video_out *vo)
 
 /* ------------------------------------------------------------------ */
 
+/* The element autoaudiosink/autovideosink settled on: "fakesink" means it
+ * found no usable device. NULL if @auto_sink is not such a bin. */
+static char *auto_child_factory(GstElement *auto_sink)
+{
+    if (!GST_IS_BIN(auto_sink))
+        return NULL;
+    char *name = NULL;
+    GstIterator *it = gst_bin_iterate_elements(GST_BIN(auto_sink));
+    GValue item = G_VALUE_INIT;
+    if (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+        GstElementFactory *f =
+            gst_element_get_factory(GST_ELEMENT(g_value_get_object(&item)));
+        if (f != NULL)
+            name = g_strdup(GST_OBJECT_NAME(f));
+        g_value_reset(&item);
+    }
+    g_value_unset(&item);
+    gst_iterator_free(it);
+    return name;
+}
+
 int device_audio_out_new(device_audio_out **out,
                          const device_audio_out_config *cfg, char *why,
                          size_t why_cap)
@@ -236,6 +265,17 @@ int device_audio_out_new(device_audio_out **out,
     if (rc != DEVICE_OK) {
         device_audio_out_free(ao);
         return rc;
+    }
+    if (injected == NULL && cfg->device_id == NULL) {
+        char *chosen = auto_child_factory(sink);
+        bool none = chosen == NULL || strcmp(chosen, "fakesink") == 0;
+        g_free(chosen);
+        if (none) {
+            device_audio_out_free(ao);
+            return dev_fail(why, why_cap, DEVICE_ENODEVICE,
+                            "no speaker: autoaudiosink found no usable "
+                            "audio output");
+        }
     }
     *out = ao;
     return DEVICE_OK;
