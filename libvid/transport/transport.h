@@ -74,7 +74,8 @@ typedef enum {
     TRANSPORT_STATE_CONNECTED, /* ICE has a selected pair; DTLS running */
     TRANSPORT_STATE_SECURE,    /* DTLS done, fingerprints match, SRTP keyed */
     TRANSPORT_STATE_FAILED,    /* terminal: see transport_get_failure() */
-    TRANSPORT_STATE_CLOSED,    /* terminal: transport_close() was called */
+    TRANSPORT_STATE_CLOSED,    /* terminal: transport_close(), or the peer
+                                * sent DTLS close_notify */
 } transport_state;
 
 /** Why a transport failed (TRANSPORT_STATE_FAILED). */
