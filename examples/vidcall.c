@@ -36,6 +36,7 @@ static char *opt_password_file = NULL;
 static char *opt_state_dir = NULL;
 static char *opt_device = NULL;
 static int opt_timeout = 30;
+static int opt_linger = 0;
 static gboolean opt_version = FALSE;
 
 static const GOptionEntry entries[] = {
@@ -52,6 +53,10 @@ static const GOptionEntry entries[] = {
      "This device's name (default: host name)", "NAME"},
     {"timeout", 't', 0, G_OPTION_ARG_INT, &opt_timeout,
      "Give up after S seconds (default 30)", "S"},
+    {"linger", 0, 0, G_OPTION_ARG_INT, &opt_linger,
+     "Stay logged in S seconds after PEER is seen online (default 0), so "
+     "that PEER sees us too",
+     "S"},
     {"version", 'V', 0, G_OPTION_ARG_NONE, &opt_version,
      "Print the version and exit", NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL},
@@ -65,6 +70,8 @@ typedef struct {
     uint64_t subscribe_id;
     int logged_in_once;
     int exit_code;
+    guint timeout_id;
+    gboolean peer_seen;
 } app;
 
 static void finish(app *a, int code)
@@ -98,6 +105,8 @@ static void print_logged_in(app *a, vid_client *c, const vid_event *ev)
     fflush(stdout);
     g_string_free(s, TRUE);
 }
+
+static void peer_seen(app *a);
 
 static void on_event(vid_client *c, const vid_event *ev, void *data)
 {
@@ -143,7 +152,7 @@ static void on_event(vid_client *c, const vid_event *ev, void *data)
                    ev->device != NULL ? ev->device : "?",
                    ev->fingerprint != NULL ? ev->fingerprint : "none");
             fflush(stdout);
-            finish(a, EXIT_OK);
+            peer_seen(a);
         } else if (!ev->online && ev->device == NULL) {
             printf("%s is offline; waiting\n", ev->user);
             fflush(stdout);
@@ -158,6 +167,27 @@ static void on_event(vid_client *c, const vid_event *ev, void *data)
     default:
         break;
     }
+}
+
+static gboolean on_linger_done(gpointer data)
+{
+    finish(data, EXIT_OK);
+    return G_SOURCE_REMOVE;
+}
+
+/* PEER is online: done, or stay logged in --linger seconds first. */
+static void peer_seen(app *a)
+{
+    if (a->peer_seen)
+        return;
+    a->peer_seen = TRUE;
+    if (opt_linger == 0) {
+        finish(a, EXIT_OK);
+        return;
+    }
+    g_source_remove(a->timeout_id);
+    a->timeout_id =
+        g_timeout_add_seconds((guint) opt_linger, on_linger_done, a);
 }
 
 static gboolean on_timeout(gpointer data)
@@ -248,6 +278,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "vidcall: --user is required\n");
         return EXIT_USAGE;
     }
+    if (opt_linger < 0 || opt_linger > 3600) {
+        fprintf(stderr, "vidcall: --linger must be 0 to 3600 seconds\n");
+        return EXIT_USAGE;
+    }
     if (opt_timeout <= 0) {
         fprintf(stderr, "vidcall: --timeout must be positive\n");
         return EXIT_USAGE;
@@ -284,7 +318,7 @@ int main(int argc, char **argv)
         a.exit_code = EXIT_USAGE;
         goto done;
     }
-    g_timeout_add_seconds((guint) opt_timeout, on_timeout, &a);
+    a.timeout_id = g_timeout_add_seconds((guint) opt_timeout, on_timeout, &a);
     g_main_loop_run(a.loop);
 done:
     vid_client_free(client);

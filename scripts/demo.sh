@@ -22,6 +22,16 @@ port=${VID_PORT:-8443}
 admin_port=${VID_ADMIN_PORT:-9091}
 mkdir -p "$state"
 chmod 700 "$state"
+conf="$state/demo.conf"
+cat >"$conf" <<CONF
+# Written by scripts/demo.sh; see signaling-server/vid-signaling-server.conf.example
+[server]
+listen = 127.0.0.1
+port = $port
+state_dir = $state
+[admin]
+port = $admin_port
+CONF
 
 srv_pid=
 cleanup() {
@@ -38,17 +48,16 @@ for u in alice bob; do
     if [ ! -s "$pwfile" ]; then
         (umask 077 && head -c 18 /dev/urandom | base64 >"$pwfile")
     fi
-    if "$server" --state-dir "$state" user list 2>/dev/null | grep -qx "$u"; then
-        "$server" --state-dir "$state" user passwd "$u" <"$pwfile" >/dev/null
+    if "$server" --config "$conf" user list 2>/dev/null | cut -f1 | grep -qx "$u"; then
+        "$server" --config "$conf" user passwd "$u" <"$pwfile" >/dev/null
     else
-        "$server" --state-dir "$state" user add "$u" <"$pwfile" >/dev/null
+        "$server" --config "$conf" user add "$u" <"$pwfile" >/dev/null
     fi
 done
 echo "demo: users alice and bob (passwords in $state/*.password)"
 
 log="$state/server.log"
-"$server" --state-dir "$state" --port "$port" --admin-port "$admin_port" \
-    >"$log" 2>&1 &
+"$server" --config "$conf" >"$log" 2>&1 &
 srv_pid=$!
 for _ in $(seq 100); do
     grep -q 'listening on' "$log" && break
@@ -64,10 +73,10 @@ grep -m1 'listening on' "$log"
 url="wss://localhost:$port/"
 common=(--server "$url" --ca-file "$state/cert.pem")
 "$vidcall" "${common[@]}" --user bob --password-file "$state/bob.password" \
-    --state-dir "$state/bob" --device desk online alice --timeout 20 &
+    --state-dir "$state/bob" --device desk --linger 3 online alice --timeout 20 &
 bob_pid=$!
 "$vidcall" "${common[@]}" --user alice --password-file "$state/alice.password" \
-    --state-dir "$state/alice" --device laptop online bob --timeout 20
+    --state-dir "$state/alice" --device laptop --linger 3 online bob --timeout 20
 wait "$bob_pid"
 echo "demo: both clients logged in and saw each other online."
 echo "demo: metrics: $(curl -s "http://127.0.0.1:$admin_port/metrics" 2>/dev/null |

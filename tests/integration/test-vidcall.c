@@ -141,6 +141,53 @@ static void test_online(void)
     g_free(alice_dir);
 }
 
+/* The README demo: two vidcalls started together each see the other.
+ * Without --linger the first to see its peer would log out at once and
+ * the second would wait for nothing. */
+static void test_both_see_each_other(void)
+{
+    char *bob_pw = password_file("bob2.pw", "bob-password\n");
+    char *alice_pw = password_file("alice2.pw", "alice-password\n");
+    char *bob_dir = g_build_filename(tmp_root, "bob2", NULL);
+    char *alice_dir = g_build_filename(tmp_root, "alice2", NULL);
+    const char *ca = vid_test_server_ca_file(server);
+    const char *url = vid_test_server_url(server);
+    GError *error = NULL;
+    GSubprocess *bob;
+    char *bob_out = NULL;
+    result r;
+
+    bob = g_subprocess_new(
+        G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+        &error, vidcall_bin, "--server", url, "--ca-file", ca, "--user", "bob",
+        "--password-file", bob_pw, "--state-dir", bob_dir, "--device", "desk",
+        "--linger", "2", "--timeout", "30", "online", "alice", NULL);
+    g_assert_no_error(error);
+    {
+        const char *args[] = {"--server",    url,       "--ca-file", ca,
+                              "--user",      "alice",   "-p",        alice_pw,
+                              "--state-dir", alice_dir, "--device",  "laptop",
+                              "--linger",    "2",       "--timeout", "30",
+                              "online",      "bob",     NULL};
+        r = run_vidcall(NULL, args);
+    }
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_nonnull(strstr(r.out, "bob is online (device desk"));
+    result_clear(&r);
+    g_assert_true(
+        g_subprocess_communicate_utf8(bob, NULL, NULL, &bob_out, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_subprocess_get_if_exited(bob));
+    g_assert_cmpint(g_subprocess_get_exit_status(bob), ==, 0);
+    g_assert_nonnull(strstr(bob_out, "alice is online (device laptop"));
+    g_free(bob_out);
+    g_object_unref(bob);
+    g_free(bob_pw);
+    g_free(alice_pw);
+    g_free(bob_dir);
+    g_free(alice_dir);
+}
+
 static void test_exit_codes(void)
 {
     const char *ca = vid_test_server_ca_file(server);
@@ -251,6 +298,7 @@ int main(int argc, char **argv)
     vid_test_server_add_user(server, "bob", "bob-password");
     g_test_add_func("/vidcall/help-version", test_help_and_version);
     g_test_add_func("/vidcall/online", test_online);
+    g_test_add_func("/vidcall/both-see-each-other", test_both_see_each_other);
     g_test_add_func("/vidcall/exit-codes", test_exit_codes);
     rc = g_test_run();
     vid_test_server_stop(server);
