@@ -52,7 +52,7 @@ int device_recorder_new(device_recorder **out,
     device_recorder *rec = g_new0(device_recorder, 1);
     dev_pipe_init(&rec->pipe, "vid-recorder", NULL, NULL);
     g_object_set(sink, "location", cfg->path, "sync", FALSE, NULL);
-    /* A live call: write clusters as they come. */
+    /* Not streamable: seek back at the end to write duration and cues. */
     g_object_set(mux, "streamable", FALSE, NULL);
     GstBin *bin = GST_BIN(rec->pipe.pipeline);
     for (size_t i = 0; i < G_N_ELEMENTS(all); i++)

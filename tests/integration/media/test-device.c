@@ -172,7 +172,10 @@ static void run_camera(GstElement *source, const char *expect_caps_prefix,
     g_assert_cmpint(s.frames, >=, 20);
     g_assert_cmpint(s.bad_size, ==, 0);
     g_assert_true(s.times_monotonic);
-    g_assert_cmpint(s.max_age_us, <, 2 * G_USEC_PER_SEC);
+    /* Frames are fresh (valgrind slows MJPEG coding ~50x). */
+    g_assert_cmpint(s.max_age_us, <,
+                    (g_getenv("VID_UNDER_VALGRIND") != NULL ? 30 : 2) *
+                        G_USEC_PER_SEC);
     if (expect_synth) {
         g_assert_cmpint(s.synth_bad, ==, 0);
         g_assert_true(s.in_order);
