@@ -859,8 +859,11 @@ VID_API int vid_client_call_invite(vid_client *c, const char *to,
     return send_request(c, msg, OP_SEND, request_id);
 }
 
-VID_API int vid_client_call_ringing(vid_client *c, const char *call_id,
-                                    uint64_t *request_id)
+/* Send a call message: "call" plus at most one string field @key, left
+ * out when @value is NULL and @optional. */
+static int send_call(vid_client *c, const char *type, const char *call_id,
+                     const char *key, const char *value, bool optional,
+                     uint64_t *request_id)
 {
     json_t *msg;
     int rc;
@@ -869,52 +872,33 @@ VID_API int vid_client_call_ringing(vid_client *c, const char *call_id,
         *request_id = 0;
     if (c == NULL)
         return VID_EINVAL;
-    rc = call_request(c, "call.ringing", call_id, &msg);
-    if (rc != VID_OK)
+    rc = call_request(c, type, call_id, &msg);
+    if (rc == VID_OK && key != NULL && !(optional && value == NULL))
+        rc = add_string(c, msg, key, value);
+    if (rc != VID_OK) {
+        json_decref(msg);
         return rc;
+    }
     return send_request(c, msg, OP_SEND, request_id);
+}
+
+VID_API int vid_client_call_ringing(vid_client *c, const char *call_id,
+                                    uint64_t *request_id)
+{
+    return send_call(c, "call.ringing", call_id, NULL, NULL, true, request_id);
 }
 
 VID_API int vid_client_call_accept(vid_client *c, const char *call_id,
                                    const char *sdp, uint64_t *request_id)
 {
-    json_t *msg;
-    int rc;
-
-    if (request_id != NULL)
-        *request_id = 0;
-    if (c == NULL)
-        return VID_EINVAL;
-    rc = call_request(c, "call.accept", call_id, &msg);
-    if (rc != VID_OK)
-        return rc;
-    rc = add_string(c, msg, "sdp", sdp);
-    if (rc != VID_OK) {
-        json_decref(msg);
-        return rc;
-    }
-    return send_request(c, msg, OP_SEND, request_id);
+    return send_call(c, "call.accept", call_id, "sdp", sdp, false, request_id);
 }
 
 VID_API int vid_client_call_reject(vid_client *c, const char *call_id,
                                    const char *reason, uint64_t *request_id)
 {
-    json_t *msg;
-    int rc;
-
-    if (request_id != NULL)
-        *request_id = 0;
-    if (c == NULL)
-        return VID_EINVAL;
-    rc = call_request(c, "call.reject", call_id, &msg);
-    if (rc != VID_OK)
-        return rc;
-    rc = add_string(c, msg, "reason", reason);
-    if (rc != VID_OK) {
-        json_decref(msg);
-        return rc;
-    }
-    return send_request(c, msg, OP_SEND, request_id);
+    return send_call(c, "call.reject", call_id, "reason", reason, false,
+                     request_id);
 }
 
 VID_API int vid_client_call_candidate(vid_client *c, const char *call_id,
@@ -947,20 +931,6 @@ VID_API int vid_client_call_candidate(vid_client *c, const char *call_id,
 VID_API int vid_client_call_hangup(vid_client *c, const char *call_id,
                                    const char *reason, uint64_t *request_id)
 {
-    json_t *msg;
-    int rc;
-
-    if (request_id != NULL)
-        *request_id = 0;
-    if (c == NULL)
-        return VID_EINVAL;
-    rc = call_request(c, "call.hangup", call_id, &msg);
-    if (rc == VID_OK && reason != NULL)
-        rc = add_string(c, msg, "reason", reason);
-    if (rc != VID_OK) {
-        if (msg != NULL)
-            json_decref(msg);
-        return rc;
-    }
-    return send_request(c, msg, OP_SEND, request_id);
+    return send_call(c, "call.hangup", call_id, "reason", reason, true,
+                     request_id);
 }
