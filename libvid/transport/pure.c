@@ -1,7 +1,7 @@
 /*
- * pure.c — the transport's pure helpers: RFC 7983 demultiplexing, seeded
- * impairment decisions, fingerprint text, ICE server URLs, DTLS record
- * packing. No I/O, no globals.
+ * pure.c — the transport's pure helpers: seeded impairment decisions,
+ * fingerprint text, ICE server URLs, DTLS record packing. No I/O, no
+ * globals. (RFC 7983 classification: rtp_demux_classify() in libvid/rtp.)
  */
 #include <string.h>
 
@@ -9,27 +9,6 @@
 #include <openssl/x509.h>
 
 #include "transport-private.h"
-
-transport_dgram_kind transport_demux_classify(const uint8_t *buf, size_t len)
-{
-    if (buf == NULL || len == 0)
-        return TRANSPORT_DGRAM_DROP;
-    uint8_t b = buf[0];
-    if (b <= 3)
-        return len >= 20 ? TRANSPORT_DGRAM_STUN : TRANSPORT_DGRAM_DROP;
-    if (b >= 20 && b <= 63)
-        return len >= 13 ? TRANSPORT_DGRAM_DTLS : TRANSPORT_DGRAM_DROP;
-    if (b >= 128 && b <= 191) {
-        if (len < 2)
-            return TRANSPORT_DGRAM_DROP;
-        if (buf[1] >= 192 && buf[1] <= 223)
-            return len >= 8 ? TRANSPORT_DGRAM_RTCP : TRANSPORT_DGRAM_DROP;
-        return len >= 12 ? TRANSPORT_DGRAM_RTP : TRANSPORT_DGRAM_DROP;
-    }
-    return TRANSPORT_DGRAM_DROP;
-}
-
-/* ---------------------------------------------------------------------- */
 
 static uint64_t xorshift64(uint64_t *s)
 {

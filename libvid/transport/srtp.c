@@ -1,7 +1,7 @@
 /*
  * srtp.c — libsrtp2 sessions keyed from the DTLS exporter: one outbound
  * (ssrc_any_outbound) and one inbound (ssrc_any_inbound) context, replay
- * protection with libsrtp's default window, key-limit events recorded and
+ * protection with a 1024-packet window, key-limit events recorded and
  * handed to the caller after the call into libsrtp returns.
  */
 #include <string.h>
@@ -84,7 +84,10 @@ static int make_ctx(srtp_t *out, dtls_srtp_profile profile,
     }
     pol.ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
     pol.key = (unsigned char *) key_salt;
-    pol.window_size = 0; /* libsrtp's default replay window (128) */
+    /* Receive: a 1024-packet replay window (libsrtp's default is 128), so
+     * video packets that arrive late but still in time for the jitter
+     * buffer (and NACK retransmissions) are not dropped as replays. */
+    pol.window_size = outbound ? 0 : 1024;
     pol.allow_repeat_tx = 0;
     pol.next = NULL;
     if (srtp_create(out, &pol) != srtp_err_status_ok)

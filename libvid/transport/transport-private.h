@@ -15,20 +15,10 @@
 
 #include "transport.h"
 
-/* ------------------------------------------------------------------------
- * RFC 7983 demultiplexing (pure).
- */
-typedef enum {
-    TRANSPORT_DGRAM_DROP = 0, /* unknown first byte or too short */
-    TRANSPORT_DGRAM_STUN,     /* 0..3 (libnice consumes these) */
-    TRANSPORT_DGRAM_DTLS,     /* 20..63 */
-    TRANSPORT_DGRAM_RTP,      /* 128..191, second byte not 192..223 */
-    TRANSPORT_DGRAM_RTCP,     /* 128..191, second byte 192..223 (RFC 5761) */
-} transport_dgram_kind;
-
-/** Classifies a datagram. RTP needs 12 bytes, RTCP 8, DTLS 13 (a record
- *  header), STUN 20; shorter ones are TRANSPORT_DGRAM_DROP. */
-transport_dgram_kind transport_demux_classify(const uint8_t *buf, size_t len);
+/* RFC 7983 demultiplexing is rtp_demux_classify() of the pure packet
+ * library libvid/rtp/ (libc only), which the transport links: one
+ * classifier for the whole library. */
+#include "rtp.h"
 
 /* ------------------------------------------------------------------------
  * Seeded impairment decisions (pure).

@@ -353,19 +353,21 @@ static void handle_dtls(transport *t, dtls_result r)
 
 static void receive(transport *t, const uint8_t *buf, size_t len)
 {
-    switch (transport_demux_classify(buf, len)) {
-    case TRANSPORT_DGRAM_DTLS:
+    rtp_dgram_kind kind = rtp_demux_classify(buf, len);
+
+    switch (kind) {
+    case RTP_DGRAM_DTLS:
         t->dtls_touched = true;
         handle_dtls(t, dtls_session_receive(t->dtls, buf, len));
         return;
-    case TRANSPORT_DGRAM_RTP:
-    case TRANSPORT_DGRAM_RTCP:
+    case RTP_DGRAM_RTP:
+    case RTP_DGRAM_RTCP:
         break;
     default:
         t->stats.dropped_unknown++;
         return;
     }
-    bool rtcp = transport_demux_classify(buf, len) == TRANSPORT_DGRAM_RTCP;
+    bool rtcp = kind == RTP_DGRAM_RTCP;
     if (t->srtp == NULL || t->state != TRANSPORT_STATE_SECURE) {
         t->stats.dropped_not_secure++;
         return;
@@ -683,10 +685,10 @@ int transport_send(transport *t, const uint8_t *buf, size_t len)
         return TRANSPORT_EINVAL;
     if (t->state != TRANSPORT_STATE_SECURE || t->srtp == NULL || t->doomed)
         return TRANSPORT_ESTATE;
-    transport_dgram_kind k = transport_demux_classify(buf, len);
-    if (k != TRANSPORT_DGRAM_RTP && k != TRANSPORT_DGRAM_RTCP)
+    rtp_dgram_kind k = rtp_demux_classify(buf, len);
+    if (k != RTP_DGRAM_RTP && k != RTP_DGRAM_RTCP)
         return TRANSPORT_EINVAL;
-    bool rtcp = k == TRANSPORT_DGRAM_RTCP;
+    bool rtcp = k == RTP_DGRAM_RTCP;
     memcpy(t->sendbuf, buf, len);
     size_t n = len;
     int rc =

@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     case 3:
-        (void) transport_demux_classify(data, size);
+        (void) rtp_demux_classify(data, size);
         break;
     default: {
         size_t total = 0;

@@ -1,6 +1,6 @@
 /*
- * test-transport-pure.c — the transport layer's pure helpers: RFC 7983
- * classification, seeded impairment, fingerprint text, ICE server URLs and
+ * test-transport-pure.c — the transport layer's pure helpers: seeded
+ * impairment, fingerprint text, ICE server URLs and
  * DTLS record packing. No network.
  */
 #include <string.h>
@@ -8,53 +8,6 @@
 #include <glib.h>
 
 #include "transport-private.h"
-
-static void test_demux(void)
-{
-    uint8_t b[32] = {0};
-    g_assert_cmpint(transport_demux_classify(NULL, 0), ==,
-                    TRANSPORT_DGRAM_DROP);
-    g_assert_cmpint(transport_demux_classify(b, 0), ==, TRANSPORT_DGRAM_DROP);
-    /* STUN 0..3, needs a 20-byte header */
-    for (int v = 0; v <= 3; v++) {
-        b[0] = (uint8_t) v;
-        g_assert_cmpint(transport_demux_classify(b, 20), ==,
-                        TRANSPORT_DGRAM_STUN);
-        g_assert_cmpint(transport_demux_classify(b, 19), ==,
-                        TRANSPORT_DGRAM_DROP);
-    }
-    /* DTLS 20..63 */
-    b[0] = 20;
-    g_assert_cmpint(transport_demux_classify(b, 13), ==, TRANSPORT_DGRAM_DTLS);
-    g_assert_cmpint(transport_demux_classify(b, 12), ==, TRANSPORT_DGRAM_DROP);
-    b[0] = 63;
-    g_assert_cmpint(transport_demux_classify(b, 13), ==, TRANSPORT_DGRAM_DTLS);
-    /* gaps: ZRTP 16..19, TURN channels 64..79, 4..15, 80..127, 192..255 */
-    const int drops[] = {4, 15, 16, 19, 64, 79, 80, 127, 192, 255};
-    for (size_t i = 0; i < G_N_ELEMENTS(drops); i++) {
-        b[0] = (uint8_t) drops[i];
-        g_assert_cmpint(transport_demux_classify(b, 32), ==,
-                        TRANSPORT_DGRAM_DROP);
-    }
-    /* RTP 128..191 with PT not in 64..95 (second byte 192..223 is RTCP) */
-    b[0] = 0x80;
-    b[1] = 96;
-    g_assert_cmpint(transport_demux_classify(b, 12), ==, TRANSPORT_DGRAM_RTP);
-    g_assert_cmpint(transport_demux_classify(b, 11), ==, TRANSPORT_DGRAM_DROP);
-    b[1] = 0x80 | 96; /* marker set */
-    g_assert_cmpint(transport_demux_classify(b, 12), ==, TRANSPORT_DGRAM_RTP);
-    b[0] = 191;
-    b[1] = 200; /* SR */
-    g_assert_cmpint(transport_demux_classify(b, 8), ==, TRANSPORT_DGRAM_RTCP);
-    g_assert_cmpint(transport_demux_classify(b, 7), ==, TRANSPORT_DGRAM_DROP);
-    b[1] = 192;
-    g_assert_cmpint(transport_demux_classify(b, 8), ==, TRANSPORT_DGRAM_RTCP);
-    b[1] = 223;
-    g_assert_cmpint(transport_demux_classify(b, 8), ==, TRANSPORT_DGRAM_RTCP);
-    b[1] = 224;
-    g_assert_cmpint(transport_demux_classify(b, 12), ==, TRANSPORT_DGRAM_RTP);
-    g_assert_cmpint(transport_demux_classify(b, 1), ==, TRANSPORT_DGRAM_DROP);
-}
 
 static void run_impair(uint64_t seed, unsigned *out, size_t n)
 {
@@ -324,7 +277,6 @@ static void test_candidates(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/transport/pure/demux", test_demux);
     g_test_add_func("/transport/pure/impair", test_impair);
     g_test_add_func("/transport/pure/fingerprint", test_fingerprint);
     g_test_add_func("/transport/pure/urls", test_urls);
