@@ -232,6 +232,21 @@ int device_mic_start(device_mic *mic, char *why, size_t why_cap);
 int device_mic_stop(device_mic *mic);
 void device_mic_free(device_mic *mic);
 
+/**
+ * The synthetic camera (media_synth_video_fill: frame number and capture
+ * time in the picture) as a live source paced at @p fps, for
+ * device_camera_config.source: demos and end-to-end tests run the same
+ * capture path as with a webcam. At least 256x128, even sizes.
+ * @return a floating reference, or NULL on bad arguments
+ */
+GstElement *device_synth_camera(int width, int height, int fps);
+/**
+ * The synthetic microphone (numbered tone bursts every @p period_ms,
+ * media_synth_audio) as a live 48 kHz S16 source in 10 ms buffers, for
+ * device_mic_config.source. @return a floating reference, or NULL
+ */
+GstElement *device_synth_microphone(int channels, int period_ms);
+
 /* ------------------------------------------------------------------ */
 /* Rendering and playout                                               */
 

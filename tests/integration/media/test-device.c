@@ -244,6 +244,119 @@ static void test_camera_synthetic(void)
     media_i420_free(&ss.pic);
 }
 
+/* The library's synthetic camera through the camera path: every frame
+ * intact, consecutive, and young when it reaches the callback. */
+typedef struct {
+    GMutex lock;
+    int ok, bad, gaps;
+    uint32_t last;
+    int64_t delays[64];
+    int n_delays;
+} live_stats;
+
+static void on_live_frame(const media_i420 *pic, int64_t capture_us, void *data)
+{
+    live_stats *s = data;
+    int64_t now = g_get_monotonic_time();
+    uint32_t no;
+    int64_t t;
+    int rc = media_synth_read(pic, &no, &t);
+    g_mutex_lock(&s->lock);
+    if (rc == MEDIA_OK) {
+        if (s->ok > 0 && no != s->last + 1)
+            s->gaps++;
+        s->last = no;
+        s->ok++;
+        if (s->n_delays < 64)
+            s->delays[s->n_delays++] = now - t;
+    } else {
+        s->bad++;
+    }
+    g_mutex_unlock(&s->lock);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+static void test_camera_synthetic_live(void)
+{
+    char why[256] = "";
+    live_stats s = {0};
+    g_mutex_init(&s.lock);
+    g_assert_null(device_synth_camera(100, 100, 30));
+    device_camera_config cc = DEVICE_CAMERA_CONFIG_INIT;
+    cc.source = device_synth_camera(W, H, 30);
+    g_assert_nonnull(cc.source);
+    device_camera *cam = NULL;
+    g_assert_cmpint(
+        device_camera_new(&cam, &cc, on_live_frame, &s, why, sizeof why), ==,
+        DEVICE_OK);
+    g_assert_cmpint(device_camera_start(cam, why, sizeof why), ==, DEVICE_OK);
+    g_usleep(1500000);
+    device_camera_free(cam);
+    g_assert_cmpint(s.bad, ==, 0);
+    g_assert_cmpint(s.ok, >=, 20); /* ~45 at 30 fps */
+    qsort(s.delays, (size_t) s.n_delays, sizeof s.delays[0], cmp_i64);
+    int64_t p50 = s.delays[s.n_delays / 2];
+    g_test_message("%d frames, %d gaps; source to callback p50 %.2f ms, "
+                   "max %.2f ms",
+                   s.ok, s.gaps, p50 / 1000.0,
+                   s.delays[s.n_delays - 1] / 1000.0);
+    /* A busy machine may drop a frame at the appsink (latest wins). */
+    g_assert_cmpint(s.gaps, <=, 3);
+    g_assert_cmpint(
+        p50, <, (g_getenv("VID_UNDER_VALGRIND") != NULL ? 2000 : 100) * 1000);
+    g_mutex_clear(&s.lock);
+}
+
+/* The library's synthetic microphone through the microphone path. */
+typedef struct {
+    GMutex lock;
+    media_synth_audio_detector det;
+    int bursts, out_of_order, next_tone;
+} mic_bursts;
+
+static void on_synth_audio(const int16_t *pcm, size_t frames, int channels,
+                           int64_t capture_us, void *data)
+{
+    mic_bursts *m = data;
+    media_synth_burst b[4];
+    g_mutex_lock(&m->lock);
+    int n = media_synth_audio_detect(&m->det, pcm, frames, b, 4);
+    for (int i = 0; i < n; i++) {
+        if (m->bursts > 0 && b[i].tone != m->next_tone)
+            m->out_of_order++;
+        m->next_tone = (b[i].tone + 1) % MEDIA_SYNTH_TONES;
+        m->bursts++;
+    }
+    g_mutex_unlock(&m->lock);
+}
+
+static void test_mic_synthetic_live(void)
+{
+    char why[256] = "";
+    mic_bursts m = {0};
+    g_mutex_init(&m.lock);
+    media_synth_audio_detector_init(&m.det, 1);
+    g_assert_null(device_synth_microphone(3, 100));
+    device_mic_config mc = DEVICE_MIC_CONFIG_INIT;
+    mc.source = device_synth_microphone(1, 100);
+    device_mic *mic = NULL;
+    g_assert_cmpint(
+        device_mic_new(&mic, &mc, on_synth_audio, &m, why, sizeof why), ==,
+        DEVICE_OK);
+    g_assert_cmpint(device_mic_start(mic, why, sizeof why), ==, DEVICE_OK);
+    g_usleep(1500000);
+    device_mic_free(mic);
+    g_test_message("%d bursts, %d out of order", m.bursts, m.out_of_order);
+    g_assert_cmpint(m.bursts, >=, 10); /* ~15 in 1.5 s */
+    g_assert_cmpint(m.out_of_order, ==, 0);
+    g_mutex_clear(&m.lock);
+}
+
 static void test_camera_unusable(void)
 {
     char why[256] = "";
@@ -809,6 +922,9 @@ int main(int argc, char **argv)
     g_test_add_func("/device/camera/scaled", test_camera_scaled);
     g_test_add_func("/device/camera/synthetic", test_camera_synthetic);
     g_test_add_func("/device/camera/unusable", test_camera_unusable);
+    g_test_add_func("/device/camera/synthetic-live",
+                    test_camera_synthetic_live);
+    g_test_add_func("/device/mic/synthetic-live", test_mic_synthetic_live);
     g_test_add_func("/device/mic", test_mic);
     g_test_add_func("/device/echo-cancel", test_echo_cancel);
     g_test_add_func("/device/echo-erle", test_echo_erle);
