@@ -297,8 +297,9 @@ static void test_camera_synthetic_live(void)
     g_assert_cmpint(device_camera_start(cam, why, sizeof why), ==, DEVICE_OK);
     g_usleep(1500000);
     device_camera_free(cam);
+    bool vg = g_getenv("VID_UNDER_VALGRIND") != NULL;
     g_assert_cmpint(s.bad, ==, 0);
-    g_assert_cmpint(s.ok, >=, 20); /* ~45 at 30 fps */
+    g_assert_cmpint(s.ok, >=, vg ? 3 : 20); /* ~45 at 30 fps */
     qsort(s.delays, (size_t) s.n_delays, sizeof s.delays[0], cmp_i64);
     int64_t p50 = s.delays[s.n_delays / 2];
     g_test_message("%d frames, %d gaps; source to callback p50 %.2f ms, "
@@ -352,7 +353,8 @@ static void test_mic_synthetic_live(void)
     g_usleep(1500000);
     device_mic_free(mic);
     g_test_message("%d bursts, %d out of order", m.bursts, m.out_of_order);
-    g_assert_cmpint(m.bursts, >=, 10); /* ~15 in 1.5 s */
+    g_assert_cmpint(m.bursts, >=,
+                    g_getenv("VID_UNDER_VALGRIND") != NULL ? 3 : 10);
     g_assert_cmpint(m.out_of_order, ==, 0);
     g_mutex_clear(&m.lock);
 }
