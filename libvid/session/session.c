@@ -1,0 +1,1104 @@
+/*
+ * session.c — the media session: threads, pools and the network-thread
+ * logic that joins media (codecs, synthetic sources), rtp (packets,
+ * payloads, jitter buffers, NACK/RTX, rate control) and transport.
+ * See session.h for the threading model.
+ */
+#include "session.h"
+
+#include <string.h>
+
+#include "playout.h"
+#include "rtp.h"
+
+#define OUT_PKTS 1024    /* encoded payloads on their way to the net */
+#define PKT_PAYLOAD 1400 /* largest payload an out_pkt holds */
+#define VIDEO_JOBS 8     /* assembled frames on their way to decode */
+#define VIDEO_JOB_CAP (1u << 20)
+#define AUDIO_JOBS 32
+#define AUDIO_JOB_CAP 1500
+#define SENDBUF 1500
+#define RTCP_INTERVAL_US 1000000
+#define HOUSEKEEP_US 10000
+#define PLI_MIN_INTERVAL_US 300000
+#define SRTP_OVERHEAD 16 /* GCM tag / HMAC-SHA1-80 + MKI-less trailer */
+#define EXT_BLOCK 20     /* 4-byte extension header + 16 bytes of elements */
+#define MAX_NACK 256
+
+enum { KIND_VIDEO = 1, KIND_AUDIO = 2 };
+
+typedef struct {
+    uint8_t kind;
+    bool marker;
+    bool keyframe;
+    uint32_t ts;
+    size_t len;
+    uint8_t data[PKT_PAYLOAD];
+} out_pkt;
+
+typedef struct {
+    rtp_jb_frame f;
+    size_t cap;
+    uint8_t *data;
+} dec_job;
+
+/* Pushed into a decode queue to stop its thread. */
+static dec_job stop_job;
+
+typedef struct {
+    GSource base;
+    media_session *s;
+} pump_source;
+
+struct media_session {
+    media_session_config cfg;
+    char video_mid[RTP_MID_MAX + 1], audio_mid[RTP_MID_MAX + 1];
+    size_t max_payload;
+    bool started;
+
+    /* pools and queues */
+    out_pkt *pkts;
+    GAsyncQueue *pkt_free, *pkt_out;
+    dec_job *vjobs, *ajobs;
+    uint8_t *vjob_mem, *ajob_mem;
+    GAsyncQueue *vjob_free, *vjob_todo, *ajob_free, *ajob_todo;
+
+    /* threads */
+    GThread *video_thread, *audio_thread, *vdec_thread, *adec_thread;
+    GMutex stop_mu;
+    GCond stop_cond;
+    bool stopping;
+
+    /* cross-thread requests */
+    gint keyframe_req;     /* network -> video encoder */
+    gint target_kbps;      /* network -> video encoder */
+    gint audio_loss_pct;   /* network -> audio encoder */
+    gint pli_wanted;       /* video decoder -> network */
+    gint64 audio_start_us; /* set by the audio thread before its first push */
+
+    /* codecs (owned by their threads once started) */
+    media_vp8_enc *venc;
+    media_vp8_dec *vdec;
+    media_opus_enc *aenc;
+    media_opus_dec *adec;
+    media_i420 pic;
+
+    /* network thread */
+    pump_source *pump;
+    uint8_t sendbuf[SENDBUF];
+    uint8_t rtxbuf[SENDBUF];
+    uint8_t rtcpbuf[SENDBUF];
+    uint16_t video_seq, rtx_seq, audio_seq, twcc_seq;
+    uint32_t video_ts_base, audio_ts_base;
+    uint32_t video_packets, video_octets, audio_packets, audio_octets;
+    rtp_rtx_cache *rtx;
+    rtp_ratectl rc;
+    rtp_demux demux;
+    rtp_jb *vjb, *ajb;
+    rtp_rx_stats vrx, arx;
+    uint32_t remote_video_ssrc, remote_audio_ssrc;
+    bool have_remote_video, have_remote_audio;
+    int64_t next_rtcp_us;
+    int64_t last_pli_us;
+    int64_t rtt_us;
+    bool (*send_filter)(const uint8_t *rtp, size_t len, void *ud);
+    void *send_filter_ud;
+
+    /* statistics, any thread, under stats_mu */
+    GMutex stats_mu;
+    media_session_stats st;
+    rtp_rate rate_vsent, rate_asent, rate_vrecv, rate_arecv, rate_enc, rate_dec;
+};
+
+/* ---------------------------------------------------------------------- */
+/* Network thread: sending                                                 */
+
+static void wake_pump(media_session *s)
+{
+    g_source_set_ready_time(&s->pump->base, 0);
+}
+
+/* Builds, filters, (stores,) protects and sends one RTP packet. */
+static void send_rtp(media_session *s, const char *mid, uint8_t pt,
+                     uint32_t ssrc, uint16_t seq, uint32_t ts, bool marker,
+                     const uint8_t *payload, size_t len, bool store,
+                     int64_t now)
+{
+    uint8_t ext[16];
+    rtp_ext_writer w;
+    rtp_packet p;
+    memset(&p, 0, sizeof p);
+    rtp_ext_writer_init(&w, ext, sizeof ext, false);
+    if (s->cfg.mid_ext_id != 0)
+        rtp_ext_writer_add(&w, s->cfg.mid_ext_id, (const uint8_t *) mid,
+                           strlen(mid));
+    if (s->cfg.abs_send_time_ext_id != 0) {
+        uint8_t abs[RTP_ABS_SEND_TIME_LEN];
+        rtp_abs_send_time_write(abs,
+                                rtp_abs_send_time_from_ntp(
+                                    rtp_ntp_from_unix_us(g_get_real_time())));
+        rtp_ext_writer_add(&w, s->cfg.abs_send_time_ext_id, abs, sizeof abs);
+    }
+    if (s->cfg.twcc_ext_id != 0) {
+        uint8_t tw[RTP_TWCC_SEQ_LEN];
+        rtp_twcc_seq_write(tw, s->twcc_seq++);
+        rtp_ext_writer_add(&w, s->cfg.twcc_ext_id, tw, sizeof tw);
+    }
+    if (w.len > 0 && rtp_ext_writer_finish(&w, &p) != RTP_OK)
+        return;
+    p.marker = marker;
+    p.payload_type = pt;
+    p.seq = seq;
+    p.timestamp = ts;
+    p.ssrc = ssrc;
+    p.payload = payload;
+    p.payload_len = len;
+    int n = rtp_build(s->sendbuf, sizeof s->sendbuf, &p);
+    if (n < 0)
+        return;
+    if (store)
+        rtp_rtx_cache_put(s->rtx, seq, s->sendbuf, (size_t) n, now);
+    if (s->send_filter != NULL &&
+        !s->send_filter(s->sendbuf, (size_t) n, s->send_filter_ud))
+        return;
+    transport_send(s->cfg.transport, s->sendbuf, (size_t) n);
+}
+
+static void send_rtcp(media_session *s, const uint8_t *buf, size_t len)
+{
+    transport_send(s->cfg.transport, buf, len);
+}
+
+static uint32_t video_ts_at(media_session *s, int64_t mono_us)
+{
+    return s->video_ts_base + (uint32_t) (uint64_t) (mono_us * 9 / 100);
+}
+
+static void drain_out(media_session *s, int64_t now)
+{
+    out_pkt *op;
+    while ((op = g_async_queue_try_pop(s->pkt_out)) != NULL) {
+        if (op->kind == KIND_VIDEO) {
+            send_rtp(s, s->video_mid, s->cfg.video_pt, s->cfg.video_ssrc,
+                     s->video_seq, op->ts, op->marker, op->data, op->len, true,
+                     now);
+            s->video_seq++;
+            s->video_packets++;
+            s->video_octets += (uint32_t) op->len;
+            g_mutex_lock(&s->stats_mu);
+            rtp_rate_add(&s->rate_vsent, now, op->len);
+            g_mutex_unlock(&s->stats_mu);
+        } else {
+            send_rtp(s, s->audio_mid, s->cfg.audio_pt, s->cfg.audio_ssrc,
+                     s->audio_seq, op->ts, op->marker, op->data, op->len, false,
+                     now);
+            s->audio_seq++;
+            s->audio_packets++;
+            s->audio_octets += (uint32_t) op->len;
+            g_mutex_lock(&s->stats_mu);
+            rtp_rate_add(&s->rate_asent, now, op->len);
+            g_mutex_unlock(&s->stats_mu);
+        }
+        g_async_queue_push(s->pkt_free, op);
+    }
+}
+
+/* RFC 4588: the original sequence number, then the original payload. */
+static void retransmit(media_session *s, uint16_t seq, int64_t now)
+{
+    const uint8_t *data;
+    size_t len;
+    int64_t min_iv = s->rtt_us > 0 ? s->rtt_us : 10000;
+    if (rtp_rtx_cache_get(s->rtx, seq, now, min_iv, &data, &len) != RTP_OK)
+        return;
+    rtp_packet p;
+    if (rtp_parse(&p, data, len) != RTP_OK || p.payload_len + 2 > SENDBUF)
+        return;
+    s->rtxbuf[0] = (uint8_t) (seq >> 8);
+    s->rtxbuf[1] = (uint8_t) seq;
+    memcpy(s->rtxbuf + 2, p.payload, p.payload_len);
+    send_rtp(s, s->video_mid, s->cfg.rtx_pt, s->cfg.rtx_ssrc, s->rtx_seq++,
+             p.timestamp, p.marker, s->rtxbuf, p.payload_len + 2, false, now);
+    g_mutex_lock(&s->stats_mu);
+    s->st.retransmits_sent++;
+    g_mutex_unlock(&s->stats_mu);
+}
+
+/* RR with no blocks in front of feedback, so the compound is a valid
+ * RFC 3550 one for receivers that insist. */
+static size_t put_empty_rr(media_session *s, uint8_t *buf, size_t cap)
+{
+    rtcp_rr rr;
+    memset(&rr, 0, sizeof rr);
+    rr.ssrc = s->cfg.video_ssrc;
+    int n = rtcp_rr_build(buf, cap, &rr);
+    return n > 0 ? (size_t) n : 0;
+}
+
+static void send_nack(media_session *s, const uint16_t *seqs, size_t n)
+{
+    size_t off = put_empty_rr(s, s->rtcpbuf, sizeof s->rtcpbuf);
+    int k = rtcp_nack_build(s->rtcpbuf + off, sizeof s->rtcpbuf - off,
+                            s->cfg.video_ssrc, s->remote_video_ssrc, seqs, n);
+    if (off == 0 || k < 0)
+        return;
+    send_rtcp(s, s->rtcpbuf, off + (size_t) k);
+    g_mutex_lock(&s->stats_mu);
+    s->st.nacks_sent += n;
+    g_mutex_unlock(&s->stats_mu);
+}
+
+static void send_pli(media_session *s, int64_t now)
+{
+    if (!s->have_remote_video || now - s->last_pli_us < PLI_MIN_INTERVAL_US)
+        return;
+    size_t off = put_empty_rr(s, s->rtcpbuf, sizeof s->rtcpbuf);
+    int k = rtcp_pli_build(s->rtcpbuf + off, sizeof s->rtcpbuf - off,
+                           s->cfg.video_ssrc, s->remote_video_ssrc);
+    if (off == 0 || k < 0)
+        return;
+    s->last_pli_us = now;
+    send_rtcp(s, s->rtcpbuf, off + (size_t) k);
+    g_mutex_lock(&s->stats_mu);
+    s->st.plis_sent++;
+    g_mutex_unlock(&s->stats_mu);
+}
+
+/* SR for each stream we send (report blocks in the first), or one RR. */
+static void send_reports(media_session *s, int64_t now)
+{
+    rtcp_sr sr;
+    memset(&sr, 0, sizeof sr);
+    size_t nb = 0;
+    if (s->have_remote_video) {
+        rtp_rx_stats_report(&s->vrx, now, &sr.reports[nb]);
+        sr.reports[nb++].ssrc = s->remote_video_ssrc;
+    }
+    if (s->have_remote_audio) {
+        rtp_rx_stats_report(&s->arx, now, &sr.reports[nb]);
+        sr.reports[nb++].ssrc = s->remote_audio_ssrc;
+    }
+    sr.report_count = (uint8_t) nb;
+    uint64_t ntp = rtp_ntp_from_unix_us(g_get_real_time());
+    size_t off = 0;
+    int n;
+    if (s->started && s->cfg.send_video) {
+        sr.ssrc = s->cfg.video_ssrc;
+        sr.ntp = ntp;
+        sr.rtp_ts = video_ts_at(s, now);
+        sr.packet_count = s->video_packets;
+        sr.octet_count = s->video_octets;
+        n = rtcp_sr_build(s->rtcpbuf, sizeof s->rtcpbuf, &sr);
+    } else {
+        rtcp_rr rr;
+        memset(&rr, 0, sizeof rr);
+        rr.ssrc = s->cfg.video_ssrc;
+        rr.report_count = sr.report_count;
+        memcpy(rr.reports, sr.reports, sizeof rr.reports);
+        n = rtcp_rr_build(s->rtcpbuf, sizeof s->rtcpbuf, &rr);
+    }
+    if (n < 0)
+        return;
+    off = (size_t) n;
+    /* written by the audio thread before its first packet was queued */
+    int64_t astart = s->audio_packets > 0 ? s->audio_start_us : 0;
+    if (s->started && s->cfg.send_audio && astart > 0) {
+        rtcp_sr asr;
+        memset(&asr, 0, sizeof asr);
+        asr.ssrc = s->cfg.audio_ssrc;
+        asr.ntp = ntp;
+        asr.rtp_ts = s->audio_ts_base +
+                     (uint32_t) (uint64_t) ((now - astart) * 48 / 1000);
+        asr.packet_count = s->audio_packets;
+        asr.octet_count = s->audio_octets;
+        n = rtcp_sr_build(s->rtcpbuf + off, sizeof s->rtcpbuf - off, &asr);
+        if (n > 0)
+            off += (size_t) n;
+    }
+    send_rtcp(s, s->rtcpbuf, off);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Network thread: receiving                                               */
+
+static void pop_frames(media_session *s, int64_t now)
+{
+    for (;;) {
+        dec_job *j = g_async_queue_try_pop(s->vjob_free);
+        if (j == NULL)
+            break; /* decoder behind: frames wait in the buffer */
+        int r = rtp_jb_pop(s->vjb, now, &j->f, j->data, j->cap);
+        if (r == 1) {
+            g_async_queue_push(s->vjob_todo, j);
+            continue;
+        }
+        g_async_queue_push(s->vjob_free, j);
+        if (r == 0)
+            break;
+    }
+    for (;;) {
+        dec_job *j = g_async_queue_try_pop(s->ajob_free);
+        if (j == NULL)
+            break;
+        int r = rtp_jb_pop(s->ajb, now, &j->f, j->data, j->cap);
+        if (r == 1) {
+            g_async_queue_push(s->ajob_todo, j);
+            continue;
+        }
+        g_async_queue_push(s->ajob_free, j);
+        if (r == 0)
+            break;
+    }
+}
+
+static void feedback(media_session *s, int64_t now)
+{
+    if (!s->have_remote_video)
+        return;
+    uint16_t seqs[MAX_NACK];
+    size_t n = rtp_jb_nack_collect(s->vjb, now, seqs, G_N_ELEMENTS(seqs));
+    if (n > 0)
+        send_nack(s, seqs, n);
+    bool want = rtp_jb_keyframe_needed(s->vjb, now);
+    if (g_atomic_int_compare_and_exchange(&s->pli_wanted, 1, 0))
+        want = true;
+    if (want)
+        send_pli(s, now);
+}
+
+static void on_report_block(media_session *s, const rtcp_report_block *rb,
+                            int64_t now)
+{
+    if (rb->ssrc == s->cfg.video_ssrc) {
+        int64_t rtt;
+        uint32_t now_c =
+            rtp_ntp_compact(rtp_ntp_from_unix_us(g_get_real_time()));
+        if (rtp_rtt_from_report(now_c, rb, &rtt) == RTP_OK) {
+            s->rtt_us = rtt;
+            rtp_ratectl_set_rtt(&s->rc, rtt);
+            rtp_jb_set_rtt(s->vjb, rtt);
+        }
+        uint32_t bps = rtp_ratectl_on_report(&s->rc, rb->fraction_lost, now);
+        g_atomic_int_set(&s->target_kbps, (gint) (bps / 1000));
+        g_mutex_lock(&s->stats_mu);
+        s->st.remote_loss = rb->fraction_lost / 256.0;
+        s->st.rtt_us = s->rtt_us;
+        s->st.target_bps = bps;
+        g_mutex_unlock(&s->stats_mu);
+    } else if (rb->ssrc == s->cfg.audio_ssrc) {
+        g_atomic_int_set(&s->audio_loss_pct, rb->fraction_lost * 100 / 256);
+    }
+}
+
+static void on_rtcp(media_session *s, const uint8_t *buf, size_t len,
+                    int64_t now)
+{
+    rtcp_iter it;
+    rtcp_header h;
+    if (rtcp_iter_init(&it, buf, len, RTCP_FLAG_REDUCED_SIZE) != RTP_OK) {
+        g_mutex_lock(&s->stats_mu);
+        s->st.malformed++;
+        g_mutex_unlock(&s->stats_mu);
+        return;
+    }
+    while (rtcp_iter_next(&it, &h) == 1) {
+        if (h.pt == RTCP_PT_SR) {
+            rtcp_sr sr;
+            if (rtcp_sr_parse(&sr, &h) != RTP_OK)
+                continue;
+            if (s->have_remote_video && sr.ssrc == s->remote_video_ssrc)
+                rtp_rx_stats_on_sr(&s->vrx, sr.ntp, now);
+            else if (s->have_remote_audio && sr.ssrc == s->remote_audio_ssrc)
+                rtp_rx_stats_on_sr(&s->arx, sr.ntp, now);
+            for (size_t i = 0; i < sr.report_count; i++)
+                on_report_block(s, &sr.reports[i], now);
+        } else if (h.pt == RTCP_PT_RR) {
+            rtcp_rr rr;
+            if (rtcp_rr_parse(&rr, &h) != RTP_OK)
+                continue;
+            for (size_t i = 0; i < rr.report_count; i++)
+                on_report_block(s, &rr.reports[i], now);
+        } else if (h.pt == RTCP_PT_RTPFB && h.count == RTCP_FMT_NACK) {
+            rtcp_fb fb;
+            uint16_t seqs[MAX_NACK];
+            size_t n = 0;
+            if (rtcp_fb_parse(&fb, &h) != RTP_OK ||
+                fb.media_ssrc != s->cfg.video_ssrc ||
+                rtcp_nack_parse(&fb, seqs, G_N_ELEMENTS(seqs), &n) != RTP_OK)
+                continue;
+            g_mutex_lock(&s->stats_mu);
+            s->st.nacks_received += n;
+            g_mutex_unlock(&s->stats_mu);
+            for (size_t i = 0; i < n; i++)
+                retransmit(s, seqs[i], now);
+        } else if (h.pt == RTCP_PT_PSFB &&
+                   (h.count == RTCP_FMT_PLI || h.count == RTCP_FMT_FIR)) {
+            rtcp_fb fb;
+            if (rtcp_fb_parse(&fb, &h) != RTP_OK)
+                continue;
+            bool ours = fb.media_ssrc == s->cfg.video_ssrc;
+            if (h.count == RTCP_FMT_FIR) {
+                rtcp_fir_entry e[8];
+                size_t n = 0;
+                ours = false;
+                if (rtcp_fir_parse(&fb, e, G_N_ELEMENTS(e), &n) == RTP_OK)
+                    for (size_t i = 0; i < n; i++)
+                        ours = ours || e[i].ssrc == s->cfg.video_ssrc;
+            }
+            if (!ours)
+                continue;
+            g_atomic_int_set(&s->keyframe_req, 1);
+            g_mutex_lock(&s->stats_mu);
+            s->st.plis_received++;
+            g_mutex_unlock(&s->stats_mu);
+        }
+    }
+}
+
+void media_session_receive(media_session *s, bool is_rtcp, const uint8_t *buf,
+                           size_t len)
+{
+    if (s == NULL || buf == NULL)
+        return;
+    int64_t now = g_get_monotonic_time();
+    if (is_rtcp) {
+        on_rtcp(s, buf, len, now);
+        return;
+    }
+    rtp_packet p;
+    int id;
+    if (rtp_parse(&p, buf, len) != RTP_OK ||
+        rtp_demux_route(&s->demux, &p, &id) != RTP_OK) {
+        g_mutex_lock(&s->stats_mu);
+        s->st.malformed++;
+        g_mutex_unlock(&s->stats_mu);
+        return;
+    }
+    bool video = id == 1;
+    if (video && p.payload_type == s->cfg.rtx_pt) {
+        /* RTX: put the original packet back together (RFC 4588 4). */
+        if (!s->have_remote_video || p.payload_len < 3)
+            return;
+        p.seq = (uint16_t) (p.payload[0] << 8 | p.payload[1]);
+        p.payload += 2;
+        p.payload_len -= 2;
+        p.payload_type = s->cfg.video_pt;
+        p.ssrc = s->remote_video_ssrc;
+        rtp_jb_insert(s->vjb, &p, now);
+        g_mutex_lock(&s->stats_mu);
+        s->st.rtx_received++;
+        g_mutex_unlock(&s->stats_mu);
+    } else if (video && p.payload_type == s->cfg.video_pt) {
+        if (!s->have_remote_video || p.ssrc != s->remote_video_ssrc) {
+            s->remote_video_ssrc = p.ssrc;
+            s->have_remote_video = true;
+            rtp_rx_stats_init(&s->vrx, RTP_VP8_CLOCK_RATE);
+        }
+        /* Loss statistics (and so the rate controller) see the network
+         * as it is: retransmissions are not counted here. */
+        rtp_rx_stats_on_packet(&s->vrx, p.seq, p.timestamp, now);
+        rtp_jb_insert(s->vjb, &p, now);
+        g_mutex_lock(&s->stats_mu);
+        rtp_rate_add(&s->rate_vrecv, now, p.payload_len);
+        g_mutex_unlock(&s->stats_mu);
+    } else if (!video && p.payload_type == s->cfg.audio_pt) {
+        if (!s->have_remote_audio || p.ssrc != s->remote_audio_ssrc) {
+            s->remote_audio_ssrc = p.ssrc;
+            s->have_remote_audio = true;
+            rtp_rx_stats_init(&s->arx, RTP_OPUS_CLOCK_RATE);
+        }
+        rtp_rx_stats_on_packet(&s->arx, p.seq, p.timestamp, now);
+        rtp_jb_insert(s->ajb, &p, now);
+        g_mutex_lock(&s->stats_mu);
+        rtp_rate_add(&s->rate_arecv, now, p.payload_len);
+        g_mutex_unlock(&s->stats_mu);
+    } else {
+        g_mutex_lock(&s->stats_mu);
+        s->st.malformed++;
+        g_mutex_unlock(&s->stats_mu);
+        return;
+    }
+    pop_frames(s, now);
+}
+
+/* The network thread's one source: sends what the encoders queued, runs
+ * the jitter buffers, NACK/PLI and RTCP, and sleeps until the next due
+ * time (or until an encoder wakes it). */
+/* The jitter-buffer and RFC 3550 figures belong to the network thread:
+ * it copies them into the shared stats on every pass. */
+static void snapshot_stats(media_session *s)
+{
+    rtp_jb_stats vj, aj;
+    rtp_jb_get_stats(s->vjb, &vj);
+    rtp_jb_get_stats(s->ajb, &aj);
+    int64_t lost = rtp_rx_stats_lost(&s->vrx) + rtp_rx_stats_lost(&s->arx);
+    g_mutex_lock(&s->stats_mu);
+    s->st.frames_dropped = vj.frames_dropped;
+    s->st.video_jitter_us = vj.jitter_us;
+    s->st.audio_jitter_us = aj.jitter_us;
+    s->st.video_jb_delay_us = vj.target_delay_us;
+    s->st.audio_jb_delay_us = aj.target_delay_us;
+    s->st.packets_received = s->vrx.received + s->arx.received;
+    s->st.packets_lost = lost > 0 ? (uint64_t) lost : 0;
+    g_mutex_unlock(&s->stats_mu);
+}
+
+static gboolean pump_dispatch(GSource *src, GSourceFunc cb, gpointer ud)
+{
+    (void) cb;
+    (void) ud;
+    media_session *s = ((pump_source *) src)->s;
+    int64_t now = g_get_monotonic_time();
+    drain_out(s, now);
+    pop_frames(s, now);
+    feedback(s, now);
+    snapshot_stats(s);
+    if (now >= s->next_rtcp_us) {
+        send_reports(s, now);
+        /* 0.75..1.25 s (RFC 3550 6.3.1 randomisation) */
+        s->next_rtcp_us = now + RTCP_INTERVAL_US * 3 / 4 +
+                          g_random_int_range(0, RTCP_INTERVAL_US / 2);
+    }
+    int64_t next = now + HOUSEKEEP_US;
+    next = MIN(next, s->next_rtcp_us);
+    next = MIN(next, rtp_jb_next_wakeup(s->vjb, now));
+    next = MIN(next, rtp_jb_next_wakeup(s->ajb, now));
+    g_source_set_ready_time(src, MAX(next, now));
+    /* Packets queued between the first drain and the line above may have
+     * had their wake-up overwritten: send them now. */
+    drain_out(s, g_get_monotonic_time());
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs pump_funcs = {NULL, NULL, pump_dispatch, NULL, NULL, NULL};
+
+/* ---------------------------------------------------------------------- */
+/* Capture + encode threads                                                */
+
+/* Sleeps until @p until (monotonic µs); false when the session stops. */
+static bool wait_until(media_session *s, int64_t until)
+{
+    bool run;
+    g_mutex_lock(&s->stop_mu);
+    while (!s->stopping && g_get_monotonic_time() < until)
+        g_cond_wait_until(&s->stop_cond, &s->stop_mu, until);
+    run = !s->stopping;
+    g_mutex_unlock(&s->stop_mu);
+    return run;
+}
+
+static gpointer video_main(gpointer data)
+{
+    media_session *s = data;
+    int64_t interval = 1000000 / s->cfg.fps;
+    int64_t next = g_get_monotonic_time();
+    uint32_t frame_no = 0;
+    uint16_t picture_id = (uint16_t) g_random_int_range(0, 0x8000);
+    int kbps = media_vp8_enc_get_bitrate(s->venc);
+    while (wait_until(s, next)) {
+        int64_t capture = g_get_monotonic_time();
+        int want = g_atomic_int_get(&s->target_kbps);
+        want = CLAMP(want, s->cfg.min_kbps, s->cfg.max_kbps);
+        if (want != kbps && media_vp8_enc_set_bitrate(s->venc, want) == 0)
+            kbps = want;
+        if (g_atomic_int_compare_and_exchange(&s->keyframe_req, 1, 0))
+            media_vp8_enc_request_keyframe(s->venc);
+        media_synth_video_fill(&s->pic, frame_no, capture);
+        media_vp8_frame ef;
+        if (media_vp8_enc_encode(s->venc, &s->pic, capture, &ef) == 0 &&
+            ef.len > 0) {
+            rtp_vp8_packetizer pz;
+            uint32_t ts = video_ts_at(s, capture);
+            if (rtp_vp8_packetizer_init(&pz, ef.data, ef.len, ef.keyframe,
+                                        picture_id, NULL,
+                                        s->max_payload) == RTP_OK) {
+                for (;;) {
+                    out_pkt *op = g_async_queue_try_pop(s->pkt_free);
+                    if (op == NULL)
+                        break; /* network thread far behind: frame lost */
+                    bool last = false;
+                    int n = rtp_vp8_packetizer_next(&pz, op->data,
+                                                    sizeof op->data, &last);
+                    if (n <= 0) {
+                        g_async_queue_push(s->pkt_free, op);
+                        break;
+                    }
+                    op->kind = KIND_VIDEO;
+                    op->len = (size_t) n;
+                    op->marker = last;
+                    op->keyframe = ef.keyframe;
+                    op->ts = ts;
+                    g_async_queue_push(s->pkt_out, op);
+                }
+                wake_pump(s);
+            }
+            picture_id = (picture_id + 1) & RTP_VP8_PICTURE_ID_MASK;
+            g_mutex_lock(&s->stats_mu);
+            s->st.frames_encoded++;
+            if (ef.keyframe)
+                s->st.keyframes_sent++;
+            rtp_rate_add(&s->rate_enc, capture, ef.len);
+            g_mutex_unlock(&s->stats_mu);
+        }
+        frame_no++;
+        next += interval;
+        int64_t now = g_get_monotonic_time();
+        if (next < now - interval)
+            next = now; /* fell behind (loaded machine): do not burst */
+    }
+    return NULL;
+}
+
+static gpointer audio_main(gpointer data)
+{
+    media_session *s = data;
+    media_synth_audio syn;
+    media_synth_audio_init(&syn, 1, 500);
+    int16_t pcm[MEDIA_OPUS_FRAME];
+    int64_t start = g_get_monotonic_time();
+    s->audio_start_us = start;
+    uint32_t n = 0;
+    int loss = -1;
+    while (wait_until(s, start + (int64_t) n * 20000)) {
+        int want = g_atomic_int_get(&s->audio_loss_pct);
+        if (want != loss) {
+            media_opus_enc_set_loss(s->aenc, MAX(want, 5));
+            loss = want;
+        }
+        media_synth_audio_fill(&syn, pcm, MEDIA_OPUS_FRAME);
+        out_pkt *op = g_async_queue_try_pop(s->pkt_free);
+        size_t len = 0;
+        if (op != NULL) {
+            if (media_opus_enc_encode(s->aenc, pcm, op->data, sizeof op->data,
+                                      &len) == 0 &&
+                len > 0) {
+                op->kind = KIND_AUDIO;
+                op->len = len;
+                op->marker = n == 0;
+                op->keyframe = false;
+                op->ts = s->audio_ts_base + n * MEDIA_OPUS_FRAME;
+                g_async_queue_push(s->pkt_out, op);
+                wake_pump(s);
+            } else {
+                g_async_queue_push(s->pkt_free, op);
+            }
+        }
+        n++;
+        if (start + (int64_t) n * 20000 < g_get_monotonic_time() - 200000) {
+            /* far behind: skip ahead (the timestamps keep counting) */
+            n = (uint32_t) ((g_get_monotonic_time() - start) / 20000);
+        }
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Decode threads                                                          */
+
+static gpointer vdec_main(gpointer data)
+{
+    media_session *s = data;
+    for (;;) {
+        dec_job *j = g_async_queue_pop(s->vjob_todo);
+        if (j == &stop_job)
+            break;
+        media_i420 pic;
+        bool corrupt = false;
+        int r =
+            media_vp8_dec_decode(s->vdec, j->data, j->f.len, &pic, &corrupt);
+        int64_t now = g_get_monotonic_time();
+        if (r != 0 || corrupt)
+            g_atomic_int_set(&s->pli_wanted, 1);
+        if (r == 0) {
+            media_session_video_frame vf;
+            memset(&vf, 0, sizeof vf);
+            vf.pic = &pic;
+            vf.rtp_ts = j->f.timestamp;
+            vf.keyframe = j->f.keyframe;
+            vf.synth_ok =
+                media_synth_read(&pic, &vf.frame_no, &vf.capture_us) == 0;
+            vf.decoded_us = now;
+            g_mutex_lock(&s->stats_mu);
+            s->st.frames_decoded++;
+            if (j->f.keyframe)
+                s->st.keyframes_decoded++;
+            s->st.recv_width = pic.width;
+            s->st.recv_height = pic.height;
+            rtp_rate_add(&s->rate_dec, now, j->f.len);
+            g_mutex_unlock(&s->stats_mu);
+            if (s->cfg.on_video != NULL)
+                s->cfg.on_video(&vf, s->cfg.user_data);
+        } else {
+            g_mutex_lock(&s->stats_mu);
+            s->st.decode_errors++;
+            g_mutex_unlock(&s->stats_mu);
+        }
+        g_async_queue_push(s->vjob_free, j);
+    }
+    return NULL;
+}
+
+static void emit_audio(media_session *s, const int16_t *pcm, int frames,
+                       uint32_t ts, bool concealed, bool fec)
+{
+    if (frames <= 0)
+        return;
+    g_mutex_lock(&s->stats_mu);
+    if (fec)
+        s->st.audio_frames_fec++;
+    else if (concealed)
+        s->st.audio_frames_concealed++;
+    else
+        s->st.audio_frames_decoded++;
+    g_mutex_unlock(&s->stats_mu);
+    if (s->cfg.on_audio == NULL)
+        return;
+    media_session_audio_frame af = {pcm, (size_t) frames, 1,
+                                    ts,  concealed,       fec};
+    s->cfg.on_audio(&af, s->cfg.user_data);
+}
+
+static gpointer adec_main(gpointer data)
+{
+    media_session *s = data;
+    static const size_t cap = 5760;
+    int16_t *pcm = g_new(int16_t, cap);
+    bool pending = false; /* a lost packet waits for the next one's FEC */
+    uint32_t pending_ts = 0;
+    for (;;) {
+        dec_job *j = g_async_queue_pop(s->ajob_todo);
+        if (j == &stop_job)
+            break;
+        if (pending &&
+            (j->f.lost || j->f.timestamp != pending_ts + MEDIA_OPUS_FRAME)) {
+            int n = media_opus_dec_conceal(s->adec, NULL, 0, pcm, cap);
+            emit_audio(s, pcm, n, pending_ts, true, false);
+            pending = false;
+        }
+        if (j->f.lost) {
+            if (j->f.fec_available) {
+                pending = true;
+                pending_ts = j->f.timestamp;
+            } else {
+                int n = media_opus_dec_conceal(s->adec, NULL, 0, pcm, cap);
+                emit_audio(s, pcm, n, j->f.timestamp, true, false);
+            }
+        } else {
+            if (pending) {
+                bool fec = media_opus_has_fec(j->data, j->f.len);
+                int n = media_opus_dec_conceal(s->adec, j->data, j->f.len, pcm,
+                                               cap);
+                emit_audio(s, pcm, n, pending_ts, true, fec);
+                pending = false;
+            }
+            int n = media_opus_dec_decode(s->adec, j->data, j->f.len, pcm, cap);
+            if (n > 0) {
+                emit_audio(s, pcm, n, j->f.timestamp, false, false);
+            } else {
+                n = media_opus_dec_conceal(s->adec, NULL, 0, pcm, cap);
+                emit_audio(s, pcm, n, j->f.timestamp, true, false);
+            }
+        }
+        g_async_queue_push(s->ajob_free, j);
+    }
+    g_free(pcm);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Life cycle                                                              */
+
+static uint32_t random_ssrc(void)
+{
+    uint32_t v;
+    do
+        v = g_random_int();
+    while (v == 0);
+    return v;
+}
+
+static int check_config(const media_session_config *c)
+{
+    if (c->version != MEDIA_SESSION_CONFIG_VERSION || c->context == NULL ||
+        c->transport == NULL)
+        return MEDIA_SESSION_EINVAL;
+    if (c->width < MEDIA_SYNTH_MIN_WIDTH || c->width > 4096 ||
+        c->height < MEDIA_SYNTH_MIN_HEIGHT || c->height > 4096 ||
+        (c->width & 1) || (c->height & 1) || c->fps < 1 || c->fps > 120)
+        return MEDIA_SESSION_EINVAL;
+    if (c->min_kbps < 30 || c->max_kbps > 20000 ||
+        c->min_kbps > c->start_kbps || c->start_kbps > c->max_kbps)
+        return MEDIA_SESSION_EINVAL;
+    if (c->video_pt > 127 || c->rtx_pt > 127 || c->audio_pt > 127 ||
+        c->video_pt == c->rtx_pt || c->video_pt == c->audio_pt ||
+        c->rtx_pt == c->audio_pt)
+        return MEDIA_SESSION_EINVAL;
+    if (c->mid_ext_id > 14 || c->abs_send_time_ext_id > 14 ||
+        c->twcc_ext_id > 14)
+        return MEDIA_SESSION_EINVAL;
+    if (!rtp_mid_valid(c->video_mid, strlen(c->video_mid)) ||
+        !rtp_mid_valid(c->audio_mid, strlen(c->audio_mid)) ||
+        strcmp(c->video_mid, c->audio_mid) == 0)
+        return MEDIA_SESSION_EINVAL;
+    if (c->mtu < 300 || c->mtu > SENDBUF)
+        return MEDIA_SESSION_EINVAL;
+    return MEDIA_SESSION_OK;
+}
+
+int media_session_new(media_session **out, const media_session_config *cfg)
+{
+    if (out == NULL || cfg == NULL)
+        return MEDIA_SESSION_EINVAL;
+    *out = NULL;
+    media_session_config c = *cfg;
+#define DEF(f, v)                                                              \
+    if (c.f == 0)                                                              \
+    c.f = (v)
+    DEF(width, 640);
+    DEF(height, 480);
+    DEF(fps, 30);
+    DEF(start_kbps, 600);
+    DEF(min_kbps, 100);
+    DEF(max_kbps, 2000);
+    DEF(audio_bps, 32000);
+    DEF(video_pt, 96);
+    DEF(rtx_pt, 97);
+    DEF(audio_pt, 111);
+    DEF(video_mid, "1");
+    DEF(audio_mid, "0");
+    DEF(mtu, 1200);
+#undef DEF
+    if (cfg->mid_ext_id == 0 && cfg->abs_send_time_ext_id == 0 &&
+        cfg->twcc_ext_id == 0) {
+        c.mid_ext_id = 1;
+        c.abs_send_time_ext_id = 2;
+        c.twcc_ext_id = 3;
+    }
+    int rc = check_config(&c);
+    if (rc != 0)
+        return rc;
+
+    media_session *s = g_new0(media_session, 1);
+    s->cfg = c;
+    g_strlcpy(s->video_mid, c.video_mid, sizeof s->video_mid);
+    g_strlcpy(s->audio_mid, c.audio_mid, sizeof s->audio_mid);
+    s->cfg.video_mid = s->video_mid;
+    s->cfg.audio_mid = s->audio_mid;
+    if (s->cfg.video_ssrc == 0)
+        s->cfg.video_ssrc = random_ssrc();
+    if (s->cfg.rtx_ssrc == 0)
+        s->cfg.rtx_ssrc = random_ssrc();
+    if (s->cfg.audio_ssrc == 0)
+        s->cfg.audio_ssrc = random_ssrc();
+    s->max_payload = c.mtu - RTP_HEADER_SIZE - EXT_BLOCK - SRTP_OVERHEAD - 2;
+    g_mutex_init(&s->stop_mu);
+    g_cond_init(&s->stop_cond);
+    g_mutex_init(&s->stats_mu);
+    s->video_seq = (uint16_t) g_random_int();
+    s->rtx_seq = (uint16_t) g_random_int();
+    s->audio_seq = (uint16_t) g_random_int();
+    s->video_ts_base = g_random_int();
+    s->audio_ts_base = g_random_int();
+    s->rtt_us = -1;
+    s->st.rtt_us = -1;
+    g_atomic_int_set(&s->target_kbps, c.start_kbps);
+    g_atomic_int_set(&s->audio_loss_pct, 5);
+
+    rc = MEDIA_SESSION_ENOMEM;
+    s->pkts = g_try_new0(out_pkt, OUT_PKTS);
+    s->vjobs = g_try_new0(dec_job, VIDEO_JOBS);
+    s->ajobs = g_try_new0(dec_job, AUDIO_JOBS);
+    s->vjob_mem = g_try_malloc((size_t) VIDEO_JOBS * VIDEO_JOB_CAP);
+    s->ajob_mem = g_try_malloc((size_t) AUDIO_JOBS * AUDIO_JOB_CAP);
+    if (s->pkts == NULL || s->vjobs == NULL || s->ajobs == NULL ||
+        s->vjob_mem == NULL || s->ajob_mem == NULL)
+        goto fail;
+    s->pkt_free = g_async_queue_new();
+    s->pkt_out = g_async_queue_new();
+    s->vjob_free = g_async_queue_new();
+    s->vjob_todo = g_async_queue_new();
+    s->ajob_free = g_async_queue_new();
+    s->ajob_todo = g_async_queue_new();
+    for (size_t i = 0; i < OUT_PKTS; i++)
+        g_async_queue_push(s->pkt_free, &s->pkts[i]);
+    for (size_t i = 0; i < VIDEO_JOBS; i++) {
+        s->vjobs[i].data = s->vjob_mem + i * VIDEO_JOB_CAP;
+        s->vjobs[i].cap = VIDEO_JOB_CAP;
+        g_async_queue_push(s->vjob_free, &s->vjobs[i]);
+    }
+    for (size_t i = 0; i < AUDIO_JOBS; i++) {
+        s->ajobs[i].data = s->ajob_mem + i * AUDIO_JOB_CAP;
+        s->ajobs[i].cap = AUDIO_JOB_CAP;
+        g_async_queue_push(s->ajob_free, &s->ajobs[i]);
+    }
+
+    rtp_jb_config jc;
+    rtp_jb_config_init(&jc, RTP_JB_VP8);
+    if (rtp_jb_new(&s->vjb, &jc) != RTP_OK)
+        goto fail;
+    rtp_jb_config_init(&jc, RTP_JB_OPUS);
+    if (rtp_jb_new(&s->ajb, &jc) != RTP_OK)
+        goto fail;
+    if (rtp_rtx_cache_new(&s->rtx, 1024, SENDBUF, 1000000) != RTP_OK)
+        goto fail;
+    rtp_ratectl_init(&s->rc, (uint32_t) c.start_kbps * 1000,
+                     (uint32_t) c.min_kbps * 1000,
+                     (uint32_t) c.max_kbps * 1000);
+    s->st.target_bps = (uint32_t) c.start_kbps * 1000;
+    rtp_demux_init(&s->demux, c.mid_ext_id);
+    uint8_t apt[1] = {c.audio_pt};
+    uint8_t vpts[2] = {c.video_pt, c.rtx_pt};
+    if (rtp_demux_add_stream(&s->demux, 0, s->audio_mid, apt, 1) != RTP_OK ||
+        rtp_demux_add_stream(&s->demux, 1, s->video_mid, vpts, 2) != RTP_OK) {
+        rc = MEDIA_SESSION_EINVAL;
+        goto fail;
+    }
+    rtp_rx_stats_init(&s->vrx, RTP_VP8_CLOCK_RATE);
+    rtp_rx_stats_init(&s->arx, RTP_OPUS_CLOCK_RATE);
+    rtp_rate_init(&s->rate_vsent, 1000000);
+    rtp_rate_init(&s->rate_asent, 1000000);
+    rtp_rate_init(&s->rate_vrecv, 1000000);
+    rtp_rate_init(&s->rate_arecv, 1000000);
+    rtp_rate_init(&s->rate_enc, 1000000);
+    rtp_rate_init(&s->rate_dec, 1000000);
+
+    rc = MEDIA_SESSION_ECODEC;
+    media_vp8_enc_config vc = MEDIA_VP8_ENC_CONFIG_INIT;
+    vc.width = c.width;
+    vc.height = c.height;
+    vc.fps = c.fps;
+    vc.bitrate_kbps = c.start_kbps;
+    if (c.send_video && media_vp8_enc_new(&s->venc, &vc) != 0)
+        goto fail;
+    if (c.send_video && media_i420_alloc(&s->pic, c.width, c.height) != 0)
+        goto fail;
+    if (media_vp8_dec_new(&s->vdec, 1) != 0)
+        goto fail;
+    media_opus_enc_config oc = MEDIA_OPUS_ENC_CONFIG_INIT;
+    oc.bitrate_bps = c.audio_bps;
+    oc.dtx = false; /* a packet every 20 ms: gaps then mean loss */
+    if (c.send_audio && media_opus_enc_new(&s->aenc, &oc) != 0)
+        goto fail;
+    if (media_opus_dec_new(&s->adec, 1) != 0)
+        goto fail;
+    s->st.width = c.send_video ? c.width : 0;
+    s->st.height = c.send_video ? c.height : 0;
+
+    s->pump = (pump_source *) g_source_new(&pump_funcs, sizeof(pump_source));
+    s->pump->s = s;
+    g_source_set_priority(&s->pump->base, G_PRIORITY_HIGH);
+    g_source_set_name(&s->pump->base, "vid-media-session");
+    s->next_rtcp_us = g_get_monotonic_time() + RTCP_INTERVAL_US / 2;
+    g_source_set_ready_time(&s->pump->base, s->next_rtcp_us);
+    g_source_attach(&s->pump->base, c.context);
+    *out = s;
+    return MEDIA_SESSION_OK;
+
+fail:
+    media_session_free(s);
+    return rc;
+}
+
+int media_session_start(media_session *s)
+{
+    if (s == NULL)
+        return MEDIA_SESSION_EINVAL;
+    if (s->started)
+        return MEDIA_SESSION_ESTATE;
+    s->started = true;
+    s->vdec_thread = g_thread_new("vid-vdec", vdec_main, s);
+    s->adec_thread = g_thread_new("vid-adec", adec_main, s);
+    if (s->cfg.send_video)
+        s->video_thread = g_thread_new("vid-venc", video_main, s);
+    if (s->cfg.send_audio)
+        s->audio_thread = g_thread_new("vid-aenc", audio_main, s);
+    return MEDIA_SESSION_OK;
+}
+
+static void free_queue(GAsyncQueue *q)
+{
+    if (q != NULL)
+        g_async_queue_unref(q);
+}
+
+void media_session_free(media_session *s)
+{
+    if (s == NULL)
+        return;
+    g_mutex_lock(&s->stop_mu);
+    s->stopping = true;
+    g_cond_broadcast(&s->stop_cond);
+    g_mutex_unlock(&s->stop_mu);
+    if (s->video_thread != NULL)
+        g_thread_join(s->video_thread);
+    if (s->audio_thread != NULL)
+        g_thread_join(s->audio_thread);
+    if (s->vdec_thread != NULL) {
+        g_async_queue_push_front(s->vjob_todo, &stop_job);
+        g_thread_join(s->vdec_thread);
+    }
+    if (s->adec_thread != NULL) {
+        g_async_queue_push_front(s->ajob_todo, &stop_job);
+        g_thread_join(s->adec_thread);
+    }
+    if (s->pump != NULL) {
+        g_source_destroy(&s->pump->base);
+        g_source_unref(&s->pump->base);
+    }
+    free_queue(s->pkt_free);
+    free_queue(s->pkt_out);
+    free_queue(s->vjob_free);
+    free_queue(s->vjob_todo);
+    free_queue(s->ajob_free);
+    free_queue(s->ajob_todo);
+    g_free(s->pkts);
+    g_free(s->vjobs);
+    g_free(s->ajobs);
+    g_free(s->vjob_mem);
+    g_free(s->ajob_mem);
+    rtp_jb_free(s->vjb);
+    rtp_jb_free(s->ajb);
+    rtp_rtx_cache_free(s->rtx);
+    media_vp8_enc_free(s->venc);
+    media_vp8_dec_free(s->vdec);
+    media_opus_enc_free(s->aenc);
+    media_opus_dec_free(s->adec);
+    media_i420_free(&s->pic);
+    g_mutex_clear(&s->stop_mu);
+    g_cond_clear(&s->stop_cond);
+    g_mutex_clear(&s->stats_mu);
+    g_free(s);
+}
+
+void media_session_force_keyframe(media_session *s)
+{
+    if (s != NULL)
+        g_atomic_int_set(&s->keyframe_req, 1);
+}
+
+void media_session_get_stats(media_session *s, media_session_stats *out)
+{
+    if (s == NULL || out == NULL)
+        return;
+    int64_t now = g_get_monotonic_time();
+    g_mutex_lock(&s->stats_mu);
+    *out = s->st;
+    out->fps_sent = rtp_rate_events_milli(&s->rate_enc, now) / 1000.0;
+    out->fps_decoded = rtp_rate_events_milli(&s->rate_dec, now) / 1000.0;
+    out->video_bps_sent = rtp_rate_bps(&s->rate_vsent, now);
+    out->audio_bps_sent = rtp_rate_bps(&s->rate_asent, now);
+    out->video_bps_received = rtp_rate_bps(&s->rate_vrecv, now);
+    out->audio_bps_received = rtp_rate_bps(&s->rate_arecv, now);
+    g_mutex_unlock(&s->stats_mu);
+}
+
+void media_session_test_set_send_filter(media_session *s,
+                                        bool (*filter)(const uint8_t *rtp,
+                                                       size_t len, void *ud),
+                                        void *ud)
+{
+    if (s == NULL)
+        return;
+    s->send_filter = filter;
+    s->send_filter_ud = ud;
+}

@@ -1,0 +1,556 @@
+/*
+ * test-media-loopback: two media sessions over two libvid transports in
+ * one process, on 127.0.0.1. The synthetic camera's frame numbers and
+ * capture times are read back from the decoded pictures; the audio is
+ * checked for continuity (every 20 ms accounted for: decoded, FEC or PLC).
+ * Impairment comes from the transport's seeded drop hook and from the
+ * session's send-filter test hook (for a keyframe lost on purpose).
+ *
+ * Timings asserted are generous (2 cores, possibly loaded); measured
+ * figures are printed with g_test_message (meson test -v).
+ */
+#include <string.h>
+#include <sys/resource.h>
+
+#include <glib-object.h>
+#include <glib.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "playout.h"
+#include "rtp.h"
+#include "session.h"
+#include "transport.h"
+
+#define CONNECT_US (20 * G_USEC_PER_SEC)
+
+typedef struct fixture fixture;
+
+/* What one side received, written by its decode threads. */
+typedef struct {
+    GMutex mu;
+    uint64_t frames;
+    uint64_t synth_bad;
+    uint64_t out_of_order;
+    bool have_frame;
+    uint32_t last_frame_no;
+    int64_t last_frame_us;
+    GArray *delays_us; /* capture -> decoded, int64_t */
+    uint64_t keyframes;
+    int64_t last_keyframe_us;
+    uint32_t last_keyframe_ts;
+    uint64_t audio_frames, audio_concealed, audio_fec, audio_gaps;
+    bool have_audio;
+    uint32_t last_audio_ts;
+} received;
+
+typedef struct {
+    fixture *f;
+    transport *t;
+    X509 *cert;
+    EVP_PKEY *key;
+    char fp[128];
+    transport_state state;
+    media_session *s;
+    received rx;
+    void *other;
+} peer;
+
+struct fixture {
+    GMainContext *ctx;
+    peer a, b;
+};
+
+static void make_cert(X509 **cert, EVP_PKEY **key)
+{
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    g_assert_nonnull(k);
+    X509 *x = X509_new();
+    g_assert_nonnull(x);
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), g_random_int_range(1, G_MAXINT));
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24);
+    X509_NAME *n = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+                               (const unsigned char *) "vid-media-test", -1, -1,
+                               0);
+    X509_set_issuer_name(x, n);
+    X509_set_pubkey(x, k);
+    g_assert_cmpint(X509_sign(x, k, EVP_sha256()), >, 0);
+    *cert = x;
+    *key = k;
+}
+
+/* Runs the network context for @p us (the sessions' threads run anyway). */
+static void pump(fixture *f, gint64 us)
+{
+    gint64 end = g_get_monotonic_time() + us;
+    while (g_get_monotonic_time() < end) {
+        GSource *s = g_timeout_source_new(5);
+        g_source_set_dummy_callback(s);
+        g_source_attach(s, f->ctx);
+        g_main_context_iteration(f->ctx, TRUE);
+        g_source_destroy(s);
+        g_source_unref(s);
+    }
+}
+
+static gboolean wait_for(fixture *f, gboolean (*cond)(fixture *), gint64 us)
+{
+    gint64 end = g_get_monotonic_time() + us;
+    while (!cond(f)) {
+        if (g_get_monotonic_time() > end)
+            return FALSE;
+        pump(f, 5000);
+    }
+    return TRUE;
+}
+
+static void on_candidate(transport *t, const char *cand, void *ud)
+{
+    (void) t;
+    peer *p = ud;
+    peer *o = p->other;
+    if (cand == NULL)
+        transport_remote_candidates_done(o->t);
+    else
+        g_assert_cmpint(transport_add_remote_candidate(o->t, cand), ==, 0);
+}
+
+static void on_state(transport *t, transport_state st, void *ud)
+{
+    (void) t;
+    ((peer *) ud)->state = st;
+}
+
+static void on_packet(transport *t, bool is_rtcp, uint8_t *buf, size_t len,
+                      void *ud)
+{
+    (void) t;
+    peer *p = ud;
+    if (p->s != NULL)
+        media_session_receive(p->s, is_rtcp, buf, len);
+}
+
+static void on_video(const media_session_video_frame *vf, void *ud)
+{
+    received *r = &((peer *) ud)->rx;
+    g_mutex_lock(&r->mu);
+    r->frames++;
+    if (!vf->synth_ok) {
+        r->synth_bad++;
+    } else {
+        if (r->have_frame && vf->frame_no <= r->last_frame_no)
+            r->out_of_order++;
+        r->have_frame = true;
+        r->last_frame_no = vf->frame_no;
+        int64_t d = vf->decoded_us - vf->capture_us;
+        g_array_append_val(r->delays_us, d);
+    }
+    r->last_frame_us = vf->decoded_us;
+    if (vf->keyframe) {
+        r->keyframes++;
+        r->last_keyframe_us = vf->decoded_us;
+        r->last_keyframe_ts = vf->rtp_ts;
+    }
+    g_mutex_unlock(&r->mu);
+}
+
+static void on_audio(const media_session_audio_frame *af, void *ud)
+{
+    received *r = &((peer *) ud)->rx;
+    g_mutex_lock(&r->mu);
+    g_assert_cmpuint(af->frames, ==, MEDIA_OPUS_FRAME);
+    if (r->have_audio && af->rtp_ts != r->last_audio_ts + MEDIA_OPUS_FRAME)
+        r->audio_gaps++;
+    r->have_audio = true;
+    r->last_audio_ts = af->rtp_ts;
+    r->audio_frames++;
+    if (af->fec)
+        r->audio_fec++;
+    else if (af->concealed)
+        r->audio_concealed++;
+    g_mutex_unlock(&r->mu);
+}
+
+static const char *const loopback[] = {"127.0.0.1", NULL};
+
+static void peer_new(fixture *f, peer *p, peer *other, bool controlling)
+{
+    p->f = f;
+    p->other = other;
+    g_mutex_init(&p->rx.mu);
+    p->rx.delays_us = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    make_cert(&p->cert, &p->key);
+    transport_config cfg = TRANSPORT_CONFIG_INIT;
+    cfg.context = f->ctx;
+    cfg.controlling = controlling;
+    cfg.dtls_client = !controlling;
+    cfg.cert = p->cert;
+    cfg.key = p->key;
+    cfg.local_addresses = loopback;
+    cfg.on_candidate = on_candidate;
+    cfg.on_state = on_state;
+    cfg.on_packet = on_packet;
+    cfg.user_data = p;
+    g_assert_cmpint(transport_new(&p->t, &cfg), ==, 0);
+    g_assert_cmpint(transport_get_local_fingerprint(p->t, p->fp, sizeof p->fp),
+                    ==, 0);
+}
+
+static void peer_clear(peer *p)
+{
+    media_session_free(p->s);
+    p->s = NULL;
+    transport_free(p->t);
+    p->t = NULL;
+    X509_free(p->cert);
+    EVP_PKEY_free(p->key);
+    g_array_unref(p->rx.delays_us);
+    g_mutex_clear(&p->rx.mu);
+}
+
+static gboolean both_secure(fixture *f)
+{
+    return (f->a.state == TRANSPORT_STATE_SECURE &&
+            f->b.state == TRANSPORT_STATE_SECURE) ||
+           f->a.state >= TRANSPORT_STATE_FAILED ||
+           f->b.state >= TRANSPORT_STATE_FAILED;
+}
+
+static void session_new(fixture *f, peer *p)
+{
+    media_session_config mc = MEDIA_SESSION_CONFIG_INIT;
+    mc.context = f->ctx;
+    mc.transport = p->t;
+    mc.on_video = on_video;
+    mc.on_audio = on_audio;
+    mc.user_data = p;
+    g_assert_cmpint(media_session_new(&p->s, &mc), ==, 0);
+}
+
+static void fixture_setup(fixture *f, gconstpointer data)
+{
+    (void) data;
+    memset(f, 0, sizeof *f);
+    f->ctx = g_main_context_new();
+    g_main_context_push_thread_default(f->ctx);
+    peer_new(f, &f->a, &f->b, true);
+    peer_new(f, &f->b, &f->a, false);
+    char u[64], pw[64];
+    g_assert_cmpint(
+        transport_get_local_credentials(f->a.t, u, sizeof u, pw, sizeof pw), ==,
+        0);
+    g_assert_cmpint(transport_set_remote_credentials(f->b.t, u, pw), ==, 0);
+    g_assert_cmpint(
+        transport_get_local_credentials(f->b.t, u, sizeof u, pw, sizeof pw), ==,
+        0);
+    g_assert_cmpint(transport_set_remote_credentials(f->a.t, u, pw), ==, 0);
+    g_assert_cmpint(transport_set_remote_fingerprints(f->a.t, f->b.fp, f->b.fp),
+                    ==, 0);
+    g_assert_cmpint(transport_set_remote_fingerprints(f->b.t, f->a.fp, f->a.fp),
+                    ==, 0);
+    session_new(f, &f->a);
+    session_new(f, &f->b);
+    g_assert_cmpint(transport_gather(f->a.t), ==, 0);
+    g_assert_cmpint(transport_gather(f->b.t), ==, 0);
+    g_assert_true(wait_for(f, both_secure, CONNECT_US));
+    g_assert_cmpint(f->a.state, ==, TRANSPORT_STATE_SECURE);
+    g_assert_cmpint(f->b.state, ==, TRANSPORT_STATE_SECURE);
+    g_assert_cmpint(media_session_start(f->a.s), ==, 0);
+    g_assert_cmpint(media_session_start(f->b.s), ==, 0);
+    g_assert_cmpint(media_session_start(f->a.s), ==, MEDIA_SESSION_ESTATE);
+}
+
+static void fixture_teardown(fixture *f, gconstpointer data)
+{
+    (void) data;
+    peer_clear(&f->a);
+    peer_clear(&f->b);
+    pump(f, 50000);
+    g_main_context_pop_thread_default(f->ctx);
+    g_main_context_unref(f->ctx);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    return (x > y) - (x < y);
+}
+
+static double percentile_ms(GArray *a, double q)
+{
+    if (a->len == 0)
+        return -1;
+    int64_t *v = g_memdup2(a->data, a->len * sizeof(int64_t));
+    qsort(v, a->len, sizeof *v, cmp_i64);
+    size_t i = (size_t) (q * (a->len - 1) + 0.5);
+    double r = v[i] / 1000.0;
+    g_free(v);
+    return r;
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static void report(const char *name, peer *sender, peer *receiver)
+{
+    media_session_stats ss, rs;
+    media_session_get_stats(sender->s, &ss);
+    media_session_get_stats(receiver->s, &rs);
+    received *r = &receiver->rx;
+    g_mutex_lock(&r->mu);
+    g_test_message(
+        "%s: sent %" G_GUINT64_FORMAT " frames (%" G_GUINT64_FORMAT
+        " key, %.1f fps, %" G_GUINT64_FORMAT " kbit/s, target %u kbit/s), "
+        "decoded %" G_GUINT64_FORMAT
+        " (%dx%d, %.1f fps, dropped %" G_GUINT64_FORMAT
+        ", bad %" G_GUINT64_FORMAT ", out of order %" G_GUINT64_FORMAT
+        "), capture->decoded p50 %.1f ms p95 %.1f ms; "
+        "NACKed %" G_GUINT64_FORMAT ", RTX %" G_GUINT64_FORMAT
+        ", PLI %" G_GUINT64_FORMAT "; rtt %.1f ms, jitter %.1f ms, jb %.1f ms; "
+        "audio %" G_GUINT64_FORMAT " frames (%" G_GUINT64_FORMAT
+        " PLC, %" G_GUINT64_FORMAT " FEC, %" G_GUINT64_FORMAT " gaps)",
+        name, ss.frames_encoded, ss.keyframes_sent, ss.fps_sent,
+        ss.video_bps_sent / 1000, ss.target_bps / 1000, r->frames,
+        rs.recv_width, rs.recv_height, rs.fps_decoded, rs.frames_dropped,
+        r->synth_bad, r->out_of_order, percentile_ms(r->delays_us, 0.5),
+        percentile_ms(r->delays_us, 0.95), rs.nacks_sent, rs.rtx_received,
+        rs.plis_sent, ss.rtt_us / 1000.0, rs.video_jitter_us / 1000.0,
+        rs.video_jb_delay_us / 1000.0, r->audio_frames, r->audio_concealed,
+        r->audio_fec, r->audio_gaps);
+    g_mutex_unlock(&r->mu);
+}
+
+/* Frames arrived in order and intact, at least @p min_share of those sent;
+ * audio without gaps. */
+static void check_direction(peer *sender, peer *receiver, double min_share,
+                            double seconds)
+{
+    media_session_stats ss;
+    media_session_get_stats(sender->s, &ss);
+    received *r = &receiver->rx;
+    g_mutex_lock(&r->mu);
+    g_assert_cmpuint(r->synth_bad, ==, 0);
+    g_assert_cmpuint(r->out_of_order, ==, 0);
+    g_assert_cmpuint(ss.frames_encoded, >, 0);
+    g_assert_cmpfloat((double) r->frames, >=,
+                      min_share * (double) ss.frames_encoded);
+    g_assert_cmpuint(r->audio_gaps, ==, 0);
+    /* 50 per second; allow for start-up and a loaded machine */
+    g_assert_cmpfloat((double) r->audio_frames, >=, 50 * seconds * 0.8);
+    g_mutex_unlock(&r->mu);
+}
+
+static void test_clean(fixture *f, gconstpointer data)
+{
+    (void) data;
+    double cpu0 = cpu_seconds();
+    gint64 t0 = g_get_monotonic_time();
+    pump(f, 5 * G_USEC_PER_SEC);
+    double wall = (g_get_monotonic_time() - t0) / 1e6;
+    double cpu = cpu_seconds() - cpu0;
+    report("A->B clean", &f->a, &f->b);
+    report("B->A clean", &f->b, &f->a);
+    g_test_message("CPU: %.2f s for %.2f s of a two-way call with both "
+                   "sides in this process (%.0f%% of one core; %.1f CPU s "
+                   "per minute per side)",
+                   cpu, wall, 100 * cpu / wall, cpu / wall * 60 / 2);
+    check_direction(&f->a, &f->b, 0.9, 5);
+    check_direction(&f->b, &f->a, 0.9, 5);
+    media_session_stats st;
+    media_session_get_stats(f->b.s, &st);
+    g_assert_cmpint(st.recv_width, ==, 640);
+    g_assert_cmpint(st.recv_height, ==, 480);
+    g_assert_cmpuint(st.frames_decoded, >, 0);
+    media_session_get_stats(f->a.s, &st);
+    g_assert_cmpint(st.rtt_us, >=, 0); /* RTT known from the RRs */
+    g_assert_cmpuint(st.keyframes_sent, >=, 1);
+}
+
+static void impair(fixture *f, unsigned pct, uint64_t seed)
+{
+    transport_impairment imp = {.seed = seed, .drop_pct = pct};
+    g_assert_cmpint(transport_set_impairment(f->a.t, pct ? &imp : NULL), ==, 0);
+    imp.seed = seed * 7 + 1;
+    g_assert_cmpint(transport_set_impairment(f->b.t, pct ? &imp : NULL), ==, 0);
+}
+
+static void test_loss(fixture *f, gconstpointer data)
+{
+    unsigned pct = GPOINTER_TO_UINT(data);
+    impair(f, pct, 42 + pct);
+    pump(f, 6 * G_USEC_PER_SEC);
+    char name[64];
+    g_snprintf(name, sizeof name, "A->B %u%% loss", pct);
+    report(name, &f->a, &f->b);
+    g_snprintf(name, sizeof name, "B->A %u%% loss", pct);
+    report(name, &f->b, &f->a);
+    /* Video keeps flowing thanks to NACK; audio is complete (PLC/FEC). */
+    check_direction(&f->a, &f->b, 0.75, 6);
+    check_direction(&f->b, &f->a, 0.75, 6);
+    peer *rx[2] = {&f->a, &f->b};
+    for (int i = 0; i < 2; i++) {
+        media_session_stats st;
+        media_session_get_stats(rx[i]->s, &st);
+        g_assert_cmpuint(st.nacks_sent, >, 0);
+        g_assert_cmpuint(st.rtx_received, >, 0);
+        g_mutex_lock(&rx[i]->rx.mu);
+        g_assert_cmpuint(rx[i]->rx.audio_concealed + rx[i]->rx.audio_fec, >, 0);
+        /* frames still arriving at the end */
+        g_assert_cmpint(g_get_monotonic_time() - rx[i]->rx.last_frame_us, <,
+                        G_USEC_PER_SEC);
+        g_mutex_unlock(&rx[i]->rx.mu);
+    }
+    media_session_stats st;
+    media_session_get_stats(f->a.s, &st);
+    g_assert_cmpuint(st.nacks_received, >, 0);
+    g_assert_cmpuint(st.retransmits_sent, >, 0);
+}
+
+/* Drops every packet (and retransmission) of one keyframe of A's. */
+typedef struct {
+    gint armed;    /* drop the next keyframe */
+    gint dropping; /* its timestamp is set */
+    uint32_t ts;
+    gint64 dropped_at; /* first packet dropped */
+    unsigned dropped;
+} kf_dropper;
+
+static bool drop_keyframe(const uint8_t *buf, size_t len, void *ud)
+{
+    kf_dropper *d = ud;
+    rtp_packet p;
+    if (rtp_parse(&p, buf, len) != RTP_OK)
+        return true;
+    if (p.payload_type != 96 && p.payload_type != 97)
+        return true;
+    if (g_atomic_int_get(&d->dropping) && p.timestamp == d->ts) {
+        d->dropped++;
+        return false;
+    }
+    if (p.payload_type != 96 || !g_atomic_int_get(&d->armed))
+        return true;
+    rtp_vp8_desc desc;
+    int n = rtp_vp8_desc_parse(&desc, p.payload, p.payload_len);
+    if (n < 0 || !desc.start || desc.partition != 0)
+        return true;
+    rtp_vp8_frame_info fi;
+    if (rtp_vp8_frame_info_parse(&fi, p.payload + n, p.payload_len - n) !=
+            RTP_OK ||
+        !fi.keyframe)
+        return true;
+    d->ts = p.timestamp;
+    d->dropped_at = g_get_monotonic_time();
+    d->dropped++;
+    g_atomic_int_set(&d->armed, 0);
+    g_atomic_int_set(&d->dropping, 1);
+    return false;
+}
+
+static void test_keyframe_loss(fixture *f, gconstpointer data)
+{
+    (void) data;
+    pump(f, 1500000);
+    kf_dropper d = {0};
+    media_session_test_set_send_filter(f->a.s, drop_keyframe, &d);
+    media_session_stats before_b, before_a;
+    media_session_get_stats(f->b.s, &before_b);
+    media_session_get_stats(f->a.s, &before_a);
+    g_atomic_int_set(&d.armed, 1);
+    media_session_force_keyframe(f->a.s);
+    gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    while (!g_atomic_int_get(&d.dropping) && g_get_monotonic_time() < end)
+        pump(f, 5000);
+    g_assert_true(g_atomic_int_get(&d.dropping));
+    /* Wait for the next keyframe on screen. */
+    gint64 kf_us = 0;
+    end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    while (g_get_monotonic_time() < end) {
+        pump(f, 5000);
+        g_mutex_lock(&f->b.rx.mu);
+        if (f->b.rx.last_keyframe_us > d.dropped_at &&
+            f->b.rx.last_keyframe_ts != d.ts)
+            kf_us = f->b.rx.last_keyframe_us;
+        g_mutex_unlock(&f->b.rx.mu);
+        if (kf_us != 0)
+            break;
+    }
+    pump(f, 500000);
+    media_session_test_set_send_filter(f->a.s, NULL, NULL);
+    media_session_stats after_b, after_a;
+    media_session_get_stats(f->b.s, &after_b);
+    media_session_get_stats(f->a.s, &after_a);
+    report("A->B keyframe lost", &f->a, &f->b);
+    g_test_message(
+        "keyframe (%u packets + retransmissions dropped) -> "
+        "next keyframe decoded after %.0f ms; PLIs sent %" G_GUINT64_FORMAT
+        ", received %" G_GUINT64_FORMAT,
+        d.dropped, kf_us ? (kf_us - d.dropped_at) / 1000.0 : -1.0,
+        after_b.plis_sent - before_b.plis_sent,
+        after_a.plis_received - before_a.plis_received);
+    g_assert_cmpint(kf_us, !=, 0);
+    g_assert_cmpuint(after_b.plis_sent, >, before_b.plis_sent);
+    g_assert_cmpuint(after_a.plis_received, >, before_a.plis_received);
+    g_assert_cmpint(kf_us - d.dropped_at, <=, G_USEC_PER_SEC);
+    g_mutex_lock(&f->b.rx.mu);
+    g_assert_cmpuint(f->b.rx.out_of_order, ==, 0);
+    g_assert_cmpuint(f->b.rx.synth_bad, ==, 0);
+    g_mutex_unlock(&f->b.rx.mu);
+}
+
+static uint32_t target(peer *p)
+{
+    media_session_stats st;
+    media_session_get_stats(p->s, &st);
+    return st.target_bps;
+}
+
+static void test_rate(fixture *f, gconstpointer data)
+{
+    (void) data;
+    pump(f, 3 * G_USEC_PER_SEC);
+    uint32_t start = target(&f->a);
+    impair(f, 15, 1234);
+    uint32_t low = start;
+    for (int i = 0; i < 16; i++) {
+        pump(f, 500000);
+        low = MIN(low, target(&f->a));
+    }
+    impair(f, 0, 0);
+    uint32_t end_loss = target(&f->a);
+    uint32_t high = end_loss;
+    for (int i = 0; i < 24; i++) {
+        pump(f, 500000);
+        high = MAX(high, target(&f->a));
+    }
+    g_test_message("target bitrate: %u kbit/s before, %u at the lowest "
+                   "during 8 s of 15%% loss, %u at its end, %u after 12 s "
+                   "clean",
+                   start / 1000, low / 1000, end_loss / 1000, high / 1000);
+    report("A->B after rate test", &f->a, &f->b);
+    g_assert_cmpuint(low, <, start * 0.8);
+    g_assert_cmpuint(high, >, low * 1.3);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add("/media-loopback/clean", fixture, NULL, fixture_setup,
+               test_clean, fixture_teardown);
+    g_test_add("/media-loopback/loss-5", fixture, GUINT_TO_POINTER(5),
+               fixture_setup, test_loss, fixture_teardown);
+    g_test_add("/media-loopback/loss-10", fixture, GUINT_TO_POINTER(10),
+               fixture_setup, test_loss, fixture_teardown);
+    g_test_add("/media-loopback/keyframe-loss", fixture, NULL, fixture_setup,
+               test_keyframe_loss, fixture_teardown);
+    g_test_add("/media-loopback/rate", fixture, NULL, fixture_setup, test_rate,
+               fixture_teardown);
+    return g_test_run();
+}
