@@ -74,6 +74,7 @@ typedef struct conn {
     bool caller;
     bool paired;
     bool active; /* may send candidates */
+    uint64_t started_ns;
     json_int_t next_id;
     json_int_t login_id;
     json_int_t invite_id;
@@ -97,6 +98,9 @@ typedef struct {
     unsigned window;
     unsigned concurrency;
     double connect_timeout;
+    double login_timeout;
+    unsigned scan_from;
+    double next_stale_check;
     double settle;
     long server_pid;
     const char *ca_file;
@@ -639,6 +643,7 @@ static void conn_start(conn *c)
     ci.opaque_user_data = c;
     ci.retry_and_idle_policy = &no_validity;
     c->state = C_CONNECTING;
+    c->started_ns = now_ns();
     c->next_id = 1;
     B.inflight++;
     wsi = lws_client_connect_via_info(&ci);
@@ -730,6 +735,28 @@ static void schedule_rate(void)
     }
 }
 
+/* Connections that got no welcome (or error) within --login-timeout
+ * count as failed, so that a server that loses a login cannot stall the
+ * run until --connect-timeout. Called once a second. */
+static void expire_stale(void)
+{
+    uint64_t now = now_ns();
+    uint64_t limit = (uint64_t) (B.login_timeout * 1e9);
+
+    while (B.scan_from < B.next_conn &&
+           B.conns[B.scan_from].state != C_CONNECTING)
+        B.scan_from++;
+    for (unsigned i = B.scan_from; i < B.next_conn; i++) {
+        conn *c = &B.conns[i];
+        struct lws *wsi = c->wsi;
+        if (c->state != C_CONNECTING || now - c->started_ns < limit)
+            continue;
+        conn_failed(c, "no answer to the login in time");
+        if (wsi != NULL)
+            lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+}
+
 static void on_tick(uv_timer_t *t)
 {
     double el = secs_since(B.phase_start_ns);
@@ -738,6 +765,10 @@ static void on_tick(uv_timer_t *t)
     case PH_CONNECT:
         while (B.next_conn < B.n && B.inflight < B.concurrency)
             conn_start(&B.conns[B.next_conn++]);
+        if (el >= B.next_stale_check) {
+            expire_stale();
+            B.next_stale_check = el + 1;
+        }
         if (el >= B.next_progress) {
             if (B.next_progress > 0)
                 logmsg("... %.0f s: %u logged in, %u failed, %u in flight", el,
@@ -930,6 +961,8 @@ static void usage(FILE *f)
         "(default 100)\n"
         "  --connect-timeout S        give up connecting after S s "
         "(default 300)\n"
+        "  --login-timeout S          a connection without welcome after S s\n"
+        "                             counts as failed (default 60)\n"
         "  --settle S                 wait before reading RSS after the last\n"
         "                             login (default 2)\n"
         "  --server-pid PID           read VmRSS and CPU time of PID\n"
@@ -1008,6 +1041,7 @@ static int parse_args(int argc, char **argv)
     B.window = 8;
     B.concurrency = 100;
     B.connect_timeout = 300;
+    B.login_timeout = 60;
     B.settle = 2;
     B.prefix = "bench";
     B.password = "bench-password";
@@ -1070,6 +1104,9 @@ static int parse_args(int argc, char **argv)
             B.concurrency = (unsigned) u;
         } else if (strcmp(a, "--connect-timeout") == 0) {
             if (!parse_double(v, 1, 3600, &B.connect_timeout))
+                goto bad;
+        } else if (strcmp(a, "--login-timeout") == 0) {
+            if (!parse_double(v, 1, 3600, &B.login_timeout))
                 goto bad;
         } else if (strcmp(a, "--settle") == 0) {
             if (!parse_double(v, 0, 600, &B.settle))
