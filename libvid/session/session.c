@@ -42,6 +42,81 @@ typedef struct {
     uint8_t *data;
 } dec_job;
 
+/* A fixed-capacity FIFO of pointers between threads: sized at creation
+ * to hold a whole pool, so pushing never fails and never allocates
+ * (GAsyncQueue allocates a list node per push). */
+typedef struct {
+    GMutex mu;
+    GCond cond;
+    void **slots;
+    size_t cap, head, n;
+} ring;
+
+static ring *ring_new(size_t cap)
+{
+    ring *r = g_try_new0(ring, 1);
+    if (r == NULL)
+        return NULL;
+    r->slots = g_try_new0(void *, cap);
+    if (r->slots == NULL) {
+        g_free(r);
+        return NULL;
+    }
+    r->cap = cap;
+    g_mutex_init(&r->mu);
+    g_cond_init(&r->cond);
+    return r;
+}
+
+static void ring_free(ring *r)
+{
+    if (r == NULL)
+        return;
+    g_mutex_clear(&r->mu);
+    g_cond_clear(&r->cond);
+    g_free(r->slots);
+    g_free(r);
+}
+
+static void ring_push(ring *r, void *item)
+{
+    g_mutex_lock(&r->mu);
+    if (r->n < r->cap) { /* always: the ring holds the whole pool */
+        r->slots[(r->head + r->n) % r->cap] = item;
+        r->n++;
+        g_cond_signal(&r->cond);
+    }
+    g_mutex_unlock(&r->mu);
+}
+
+static void *take(ring *r)
+{
+    void *item = r->slots[r->head];
+    r->head = (r->head + 1) % r->cap;
+    r->n--;
+    return item;
+}
+
+static void *ring_try_pop(ring *r)
+{
+    void *item = NULL;
+    g_mutex_lock(&r->mu);
+    if (r->n > 0)
+        item = take(r);
+    g_mutex_unlock(&r->mu);
+    return item;
+}
+
+static void *ring_pop(ring *r)
+{
+    g_mutex_lock(&r->mu);
+    while (r->n == 0)
+        g_cond_wait(&r->cond, &r->mu);
+    void *item = take(r);
+    g_mutex_unlock(&r->mu);
+    return item;
+}
+
 /* Pushed into a decode queue to stop its thread. */
 static dec_job stop_job;
 
@@ -58,10 +133,10 @@ struct media_session {
 
     /* pools and queues */
     out_pkt *pkts;
-    GAsyncQueue *pkt_free, *pkt_out;
+    ring *pkt_free, *pkt_out;
     dec_job *vjobs, *ajobs;
     uint8_t *vjob_mem, *ajob_mem;
-    GAsyncQueue *vjob_free, *vjob_todo, *ajob_free, *ajob_todo;
+    ring *vjob_free, *vjob_todo, *ajob_free, *ajob_todo;
 
     /* threads */
     GThread *video_thread, *audio_thread, *vdec_thread, *adec_thread;
@@ -177,7 +252,7 @@ static uint32_t video_ts_at(media_session *s, int64_t mono_us)
 static void drain_out(media_session *s, int64_t now)
 {
     out_pkt *op;
-    while ((op = g_async_queue_try_pop(s->pkt_out)) != NULL) {
+    while ((op = ring_try_pop(s->pkt_out)) != NULL) {
         if (op->kind == KIND_VIDEO) {
             send_rtp(s, s->video_mid, s->cfg.video_pt, s->cfg.video_ssrc,
                      s->video_seq, op->ts, op->marker, op->data, op->len, true,
@@ -199,7 +274,7 @@ static void drain_out(media_session *s, int64_t now)
             rtp_rate_add(&s->rate_asent, now, op->len);
             g_mutex_unlock(&s->stats_mu);
         }
-        g_async_queue_push(s->pkt_free, op);
+        ring_push(s->pkt_free, op);
     }
 }
 
@@ -324,28 +399,28 @@ static void send_reports(media_session *s, int64_t now)
 static void pop_frames(media_session *s, int64_t now)
 {
     for (;;) {
-        dec_job *j = g_async_queue_try_pop(s->vjob_free);
+        dec_job *j = ring_try_pop(s->vjob_free);
         if (j == NULL)
             break; /* decoder behind: frames wait in the buffer */
         int r = rtp_jb_pop(s->vjb, now, &j->f, j->data, j->cap);
         if (r == 1) {
-            g_async_queue_push(s->vjob_todo, j);
+            ring_push(s->vjob_todo, j);
             continue;
         }
-        g_async_queue_push(s->vjob_free, j);
+        ring_push(s->vjob_free, j);
         if (r == 0)
             break;
     }
     for (;;) {
-        dec_job *j = g_async_queue_try_pop(s->ajob_free);
+        dec_job *j = ring_try_pop(s->ajob_free);
         if (j == NULL)
             break;
         int r = rtp_jb_pop(s->ajb, now, &j->f, j->data, j->cap);
         if (r == 1) {
-            g_async_queue_push(s->ajob_todo, j);
+            ring_push(s->ajob_todo, j);
             continue;
         }
-        g_async_queue_push(s->ajob_free, j);
+        ring_push(s->ajob_free, j);
         if (r == 0)
             break;
     }
@@ -613,14 +688,14 @@ static gpointer video_main(gpointer data)
                                         picture_id, NULL,
                                         s->max_payload) == RTP_OK) {
                 for (;;) {
-                    out_pkt *op = g_async_queue_try_pop(s->pkt_free);
+                    out_pkt *op = ring_try_pop(s->pkt_free);
                     if (op == NULL)
                         break; /* network thread far behind: frame lost */
                     bool last = false;
                     int n = rtp_vp8_packetizer_next(&pz, op->data,
                                                     sizeof op->data, &last);
                     if (n <= 0) {
-                        g_async_queue_push(s->pkt_free, op);
+                        ring_push(s->pkt_free, op);
                         break;
                     }
                     op->kind = KIND_VIDEO;
@@ -628,7 +703,7 @@ static gpointer video_main(gpointer data)
                     op->marker = last;
                     op->keyframe = ef.keyframe;
                     op->ts = ts;
-                    g_async_queue_push(s->pkt_out, op);
+                    ring_push(s->pkt_out, op);
                 }
                 wake_pump(s);
             }
@@ -666,7 +741,7 @@ static gpointer audio_main(gpointer data)
             loss = want;
         }
         media_synth_audio_fill(&syn, pcm, MEDIA_OPUS_FRAME);
-        out_pkt *op = g_async_queue_try_pop(s->pkt_free);
+        out_pkt *op = ring_try_pop(s->pkt_free);
         size_t len = 0;
         if (op != NULL) {
             if (media_opus_enc_encode(s->aenc, pcm, op->data, sizeof op->data,
@@ -677,10 +752,10 @@ static gpointer audio_main(gpointer data)
                 op->marker = n == 0;
                 op->keyframe = false;
                 op->ts = s->audio_ts_base + n * MEDIA_OPUS_FRAME;
-                g_async_queue_push(s->pkt_out, op);
+                ring_push(s->pkt_out, op);
                 wake_pump(s);
             } else {
-                g_async_queue_push(s->pkt_free, op);
+                ring_push(s->pkt_free, op);
             }
         }
         n++;
@@ -699,7 +774,7 @@ static gpointer vdec_main(gpointer data)
 {
     media_session *s = data;
     for (;;) {
-        dec_job *j = g_async_queue_pop(s->vjob_todo);
+        dec_job *j = ring_pop(s->vjob_todo);
         if (j == &stop_job)
             break;
         media_i420 pic;
@@ -733,7 +808,7 @@ static gpointer vdec_main(gpointer data)
             s->st.decode_errors++;
             g_mutex_unlock(&s->stats_mu);
         }
-        g_async_queue_push(s->vjob_free, j);
+        ring_push(s->vjob_free, j);
     }
     return NULL;
 }
@@ -766,7 +841,7 @@ static gpointer adec_main(gpointer data)
     bool pending = false; /* a lost packet waits for the next one's FEC */
     uint32_t pending_ts = 0;
     for (;;) {
-        dec_job *j = g_async_queue_pop(s->ajob_todo);
+        dec_job *j = ring_pop(s->ajob_todo);
         if (j == &stop_job)
             break;
         if (pending &&
@@ -799,7 +874,7 @@ static gpointer adec_main(gpointer data)
                 emit_audio(s, pcm, n, j->f.timestamp, true, false);
             }
         }
-        g_async_queue_push(s->ajob_free, j);
+        ring_push(s->ajob_free, j);
     }
     g_free(pcm);
     return NULL;
@@ -913,23 +988,26 @@ int media_session_new(media_session **out, const media_session_config *cfg)
     if (s->pkts == NULL || s->vjobs == NULL || s->ajobs == NULL ||
         s->vjob_mem == NULL || s->ajob_mem == NULL)
         goto fail;
-    s->pkt_free = g_async_queue_new();
-    s->pkt_out = g_async_queue_new();
-    s->vjob_free = g_async_queue_new();
-    s->vjob_todo = g_async_queue_new();
-    s->ajob_free = g_async_queue_new();
-    s->ajob_todo = g_async_queue_new();
+    s->pkt_free = ring_new(OUT_PKTS);
+    s->pkt_out = ring_new(OUT_PKTS);
+    s->vjob_free = ring_new(VIDEO_JOBS);
+    s->vjob_todo = ring_new(VIDEO_JOBS + 1); /* + the stop job */
+    s->ajob_free = ring_new(AUDIO_JOBS);
+    s->ajob_todo = ring_new(AUDIO_JOBS + 1);
+    if (s->pkt_free == NULL || s->pkt_out == NULL || s->vjob_free == NULL ||
+        s->vjob_todo == NULL || s->ajob_free == NULL || s->ajob_todo == NULL)
+        goto fail;
     for (size_t i = 0; i < OUT_PKTS; i++)
-        g_async_queue_push(s->pkt_free, &s->pkts[i]);
+        ring_push(s->pkt_free, &s->pkts[i]);
     for (size_t i = 0; i < VIDEO_JOBS; i++) {
         s->vjobs[i].data = s->vjob_mem + i * VIDEO_JOB_CAP;
         s->vjobs[i].cap = VIDEO_JOB_CAP;
-        g_async_queue_push(s->vjob_free, &s->vjobs[i]);
+        ring_push(s->vjob_free, &s->vjobs[i]);
     }
     for (size_t i = 0; i < AUDIO_JOBS; i++) {
         s->ajobs[i].data = s->ajob_mem + i * AUDIO_JOB_CAP;
         s->ajobs[i].cap = AUDIO_JOB_CAP;
-        g_async_queue_push(s->ajob_free, &s->ajobs[i]);
+        ring_push(s->ajob_free, &s->ajobs[i]);
     }
 
     rtp_jb_config jc;
@@ -1015,12 +1093,6 @@ int media_session_start(media_session *s)
     return MEDIA_SESSION_OK;
 }
 
-static void free_queue(GAsyncQueue *q)
-{
-    if (q != NULL)
-        g_async_queue_unref(q);
-}
-
 void media_session_free(media_session *s)
 {
     if (s == NULL)
@@ -1034,23 +1106,23 @@ void media_session_free(media_session *s)
     if (s->audio_thread != NULL)
         g_thread_join(s->audio_thread);
     if (s->vdec_thread != NULL) {
-        g_async_queue_push_front(s->vjob_todo, &stop_job);
+        ring_push(s->vjob_todo, &stop_job);
         g_thread_join(s->vdec_thread);
     }
     if (s->adec_thread != NULL) {
-        g_async_queue_push_front(s->ajob_todo, &stop_job);
+        ring_push(s->ajob_todo, &stop_job);
         g_thread_join(s->adec_thread);
     }
     if (s->pump != NULL) {
         g_source_destroy(&s->pump->base);
         g_source_unref(&s->pump->base);
     }
-    free_queue(s->pkt_free);
-    free_queue(s->pkt_out);
-    free_queue(s->vjob_free);
-    free_queue(s->vjob_todo);
-    free_queue(s->ajob_free);
-    free_queue(s->ajob_todo);
+    ring_free(s->pkt_free);
+    ring_free(s->pkt_out);
+    ring_free(s->vjob_free);
+    ring_free(s->vjob_todo);
+    ring_free(s->ajob_free);
+    ring_free(s->ajob_todo);
     g_free(s->pkts);
     g_free(s->vjobs);
     g_free(s->ajobs);

@@ -36,9 +36,10 @@
  *   - an audio thread paces the microphone (20 ms) and encodes Opus;
  *   - a video decode thread and an audio decode thread call on_video and
  *     on_audio.
- * Packets and frames travel between them through GAsyncQueues of buffers
- * taken from pools made in media_session_new(); nothing is allocated per
- * packet once the session runs. Keyframe requests and the target bitrate
+ * Packets and frames travel between them through fixed-size queues (a
+ * mutex-and-condition ring of pointers) of buffers taken from pools made
+ * in media_session_new(); nothing is allocated per packet once the
+ * session runs. Keyframe requests and the target bitrate
  * reach the encoder through atomics.
  *
  * Retransmission uses an RFC 4588 RTX stream (own SSRC and payload type,

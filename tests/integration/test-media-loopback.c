@@ -420,7 +420,7 @@ typedef struct {
     gint dropping; /* its timestamp is set */
     uint32_t ts;
     gint64 dropped_at; /* first packet dropped */
-    unsigned dropped;
+    unsigned dropped, dropped_rtx;
 } kf_dropper;
 
 static bool drop_keyframe(const uint8_t *buf, size_t len, void *ud)
@@ -432,7 +432,10 @@ static bool drop_keyframe(const uint8_t *buf, size_t len, void *ud)
     if (p.payload_type != 96 && p.payload_type != 97)
         return true;
     if (g_atomic_int_get(&d->dropping) && p.timestamp == d->ts) {
-        d->dropped++;
+        if (p.payload_type == 97)
+            d->dropped_rtx++;
+        else
+            d->dropped++;
         return false;
     }
     if (p.payload_type != 96 || !g_atomic_int_get(&d->armed))
@@ -489,10 +492,11 @@ static void test_keyframe_loss(fixture *f, gconstpointer data)
     media_session_get_stats(f->a.s, &after_a);
     report("A->B keyframe lost", &f->a, &f->b);
     g_test_message(
-        "keyframe (%u packets + retransmissions dropped) -> "
+        "keyframe (%u packets and %u retransmissions dropped) -> "
         "next keyframe decoded after %.0f ms; PLIs sent %" G_GUINT64_FORMAT
         ", received %" G_GUINT64_FORMAT,
-        d.dropped, kf_us ? (kf_us - d.dropped_at) / 1000.0 : -1.0,
+        d.dropped, d.dropped_rtx,
+        kf_us ? (kf_us - d.dropped_at) / 1000.0 : -1.0,
         after_b.plis_sent - before_b.plis_sent,
         after_a.plis_received - before_a.plis_received);
     g_assert_cmpint(kf_us, !=, 0);
