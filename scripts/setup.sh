@@ -18,7 +18,7 @@ VID_PACKAGES=(
     gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
     gstreamer1.0-tools libvpx-dev libopus-dev
     coturn nftables iproute2
-    valgrind clang libclang-rt-14-dev curl
+    valgrind clang clang-format libclang-rt-14-dev curl
 )
 
 as_root() {

@@ -37,10 +37,22 @@ typedef struct {
     const field *to_client;
 } schema;
 
-#define END {NULL, 0, false, 0, 0, false}
-#define REQ(n, k) {n, k, true, 0, 0, false}
-#define OPT(n, k) {n, k, false, 0, 0, false}
-#define STR(n, req, mx) {n, F_STRING, req, 1, mx, false}
+#define END                                                                    \
+    {                                                                          \
+        NULL, 0, false, 0, 0, false                                            \
+    }
+#define REQ(n, k)                                                              \
+    {                                                                          \
+        n, k, true, 0, 0, false                                                \
+    }
+#define OPT(n, k)                                                              \
+    {                                                                          \
+        n, k, false, 0, 0, false                                               \
+    }
+#define STR(n, req, mx)                                                        \
+    {                                                                          \
+        n, F_STRING, req, 1, mx, false                                         \
+    }
 #define JSON_SAFE_MAX 9007199254740992LL /* 2^53 */
 
 static const field login_c2s[] = {
@@ -53,7 +65,7 @@ static const field login_c2s[] = {
     END,
 };
 static const field welcome_s2c[] = {
-    REQ("re", F_ID),  REQ("user", F_NAME),     REQ("device", F_NAME),
+    REQ("re", F_ID),         REQ("user", F_NAME),       REQ("device", F_NAME),
     REQ("policy", F_OBJECT), STR("server", false, 128), END,
 };
 static const field ack_s2c[] = {
@@ -87,8 +99,8 @@ static const field invite_c2s[] = {
     END,
 };
 static const field invite_s2c[] = {
-    REQ("call", F_CALL_ID),    REQ("from", F_NAME),
-    REQ("from_device", F_NAME), REQ("fingerprint", F_FINGERPRINT),
+    REQ("call", F_CALL_ID),          REQ("from", F_NAME),
+    REQ("from_device", F_NAME),      REQ("fingerprint", F_FINGERPRINT),
     STR("sdp", true, PROTO_MAX_SDP), END,
 };
 static const field call_only_c2s[] = {
@@ -109,8 +121,8 @@ static const field accept_c2s[] = {
     END,
 };
 static const field accept_s2c[] = {
-    REQ("call", F_CALL_ID),    REQ("from", F_NAME),
-    REQ("from_device", F_NAME), REQ("fingerprint", F_FINGERPRINT),
+    REQ("call", F_CALL_ID),          REQ("from", F_NAME),
+    REQ("from_device", F_NAME),      REQ("fingerprint", F_FINGERPRINT),
     STR("sdp", true, PROTO_MAX_SDP), END,
 };
 static const field reject_c2s[] = {
@@ -343,16 +355,15 @@ static bool check_field(const field *f, const json_t *v, const char *type,
         return true;
     case F_STRING: {
         size_t n = json_string_length(v);
-        if (n > (size_t) f->max || (n == 0 && !f->empty_ok) ||
-            strlen(s) != n)
+        if (n > (size_t) f->max || (n == 0 && !f->empty_ok) || strlen(s) != n)
             return fail(err, PROTO_ERR_BAD_MESSAGE,
                         "%s: field \"%s\" is empty, too long or holds NUL",
                         type, f->name);
         return true;
     }
     default:
-        return fail(err, PROTO_ERR_INTERNAL, "%s: bad schema for \"%s\"",
-                    type, f->name);
+        return fail(err, PROTO_ERR_INTERNAL, "%s: bad schema for \"%s\"", type,
+                    f->name);
     }
 }
 

@@ -22,13 +22,13 @@
 /* Largest text frame either side accepts, in bytes. */
 #define PROTO_MAX_FRAME 65536
 /* Field limits (bytes). */
-#define PROTO_MAX_NAME 64        /* user and device names */
+#define PROTO_MAX_NAME 64 /* user and device names */
 #define PROTO_MAX_PASSWORD 1024
 #define PROTO_MAX_SDP 60000
 #define PROTO_MAX_CANDIDATE 1024
 #define PROTO_MAX_REASON 64
 #define PROTO_MAX_CALL_ID 64
-#define PROTO_MAX_SUBSCRIBE 256  /* users in one presence.subscribe */
+#define PROTO_MAX_SUBSCRIBE 256 /* users in one presence.subscribe */
 /* "sha-256 " + 32 bytes as colon-separated upper-case hex */
 #define PROTO_FINGERPRINT_LEN (8 + 32 * 3 - 1)
 

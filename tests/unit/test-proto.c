@@ -4,8 +4,9 @@
 
 #include "proto.h"
 
-#define FP "sha-256 " \
-    "3A:1B:00:FF:10:20:30:40:50:60:70:80:90:A0:B0:C0:" \
+#define FP                                                                     \
+    "sha-256 "                                                                 \
+    "3A:1B:00:FF:10:20:30:40:50:60:70:80:90:A0:B0:C0:"                         \
     "D0:E0:F0:01:02:03:04:05:06:07:08:09:0A:0B:0C:0D"
 
 static gboolean parse(const char *text, proto_direction dir,
@@ -24,7 +25,8 @@ static void test_login_ok(void)
     json_int_t id = 0;
     g_autofree char *text = g_strdup_printf(
         "{\"type\":\"login\",\"id\":7,\"user\":\"alice\",\"password\":\"pw\","
-        "\"device\":\"laptop\",\"fingerprint\":\"%s\"}", FP);
+        "\"device\":\"laptop\",\"fingerprint\":\"%s\"}",
+        FP);
 
     g_assert_true(parse(text, PROTO_TO_SERVER, &type, &err, &id));
     g_assert_cmpint(type, ==, PROTO_MSG_LOGIN);

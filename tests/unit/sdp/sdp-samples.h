@@ -1,4 +1,6 @@
+/* clang-format off */
 /*
+ * (clang-format is off in this file: captured SDP text, kept line for line.)
  * Sample SDP for tests/unit/sdp and the fuzz seed corpus.
  *
  * webrtcbin_offer and webrtcbin_answer were produced by GStreamer 1.22

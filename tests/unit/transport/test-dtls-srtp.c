@@ -52,8 +52,7 @@ static dtls_result deliver(wire *w, dtls_session *to)
     while ((b = g_queue_pop_head(&w->q)) != NULL) {
         gsize n;
         const uint8_t *d = g_bytes_get_data(b, &n);
-        g_assert_cmpint(rtp_demux_classify(d, n), ==,
-                        RTP_DGRAM_DTLS);
+        g_assert_cmpint(rtp_demux_classify(d, n), ==, RTP_DGRAM_DTLS);
         dtls_result r = dtls_session_receive(to, d, n);
         if (r != DTLS_CONTINUE)
             last = r;
