@@ -174,6 +174,14 @@ struct media_session {
     uint32_t remote_video_ssrc, remote_audio_ssrc;
     bool have_remote_video, have_remote_audio;
     int64_t next_rtcp_us;
+    /* lip sync: the peer's SRs and the last frame of each kind released */
+    rtp_sync vsync, async;
+    bool have_vplay, have_aplay;
+    uint32_t vplay_ts, aplay_ts;
+    int64_t vplay_us, aplay_us;
+    int64_t video_extra_us, audio_extra_us;
+    int64_t sync_sum_us; /* samples since the last adjustment */
+    int sync_n;
     int64_t last_pli_us;
     int64_t rtt_us;
     bool (*send_filter)(const uint8_t *rtp, size_t len, void *ud);
@@ -396,6 +404,45 @@ static void send_reports(media_session *s, int64_t now)
 /* ---------------------------------------------------------------------- */
 /* Network thread: receiving                                               */
 
+/* Lip sync (RFC 3550 6.4.1): from the peer's SRs, how much later video
+ * plays relative to its capture than audio does, sampled at every video
+ * frame released (with the last audio packet released). About once a
+ * second the stream that plays early gets extra jitter-buffer delay, the
+ * other none; each step corrects half the mean error, so the loop settles
+ * despite the per-frame noise (encode time, network jitter). */
+#define LIP_SYNC_MAX_US 300000
+static void sync_sample(media_session *s)
+{
+    int64_t d;
+    if (s->cfg.lip_sync && s->have_aplay &&
+        rtp_sync_relative_delay(&s->async, s->aplay_ts, s->aplay_us, &s->vsync,
+                                s->vplay_ts, s->vplay_us, &d) == RTP_OK) {
+        s->sync_sum_us += d;
+        s->sync_n++;
+    }
+}
+
+static void lip_sync(media_session *s)
+{
+    if (s->sync_n < 5)
+        return;
+    /* d > 0: audio must play d later. Offset wanted: audio - video. */
+    int64_t d = s->sync_sum_us / s->sync_n;
+    s->sync_sum_us = 0;
+    s->sync_n = 0;
+    int64_t offset = s->audio_extra_us - s->video_extra_us + d / 2;
+    offset = CLAMP(offset, -LIP_SYNC_MAX_US, LIP_SYNC_MAX_US);
+    s->audio_extra_us = offset > 0 ? offset : 0;
+    s->video_extra_us = offset < 0 ? -offset : 0;
+    rtp_jb_set_extra_delay(s->ajb, s->audio_extra_us);
+    rtp_jb_set_extra_delay(s->vjb, s->video_extra_us);
+    g_mutex_lock(&s->stats_mu);
+    s->st.av_offset_us = d;
+    s->st.audio_sync_delay_us = s->audio_extra_us;
+    s->st.video_sync_delay_us = s->video_extra_us;
+    g_mutex_unlock(&s->stats_mu);
+}
+
 static void pop_frames(media_session *s, int64_t now)
 {
     for (;;) {
@@ -404,6 +451,10 @@ static void pop_frames(media_session *s, int64_t now)
             break; /* decoder behind: frames wait in the buffer */
         int r = rtp_jb_pop(s->vjb, now, &j->f, j->data, j->cap);
         if (r == 1) {
+            s->have_vplay = true;
+            s->vplay_ts = j->f.timestamp;
+            s->vplay_us = now;
+            sync_sample(s);
             ring_push(s->vjob_todo, j);
             continue;
         }
@@ -417,6 +468,11 @@ static void pop_frames(media_session *s, int64_t now)
             break;
         int r = rtp_jb_pop(s->ajb, now, &j->f, j->data, j->cap);
         if (r == 1) {
+            if (!j->f.lost) {
+                s->have_aplay = true;
+                s->aplay_ts = j->f.timestamp;
+                s->aplay_us = now;
+            }
             ring_push(s->ajob_todo, j);
             continue;
         }
@@ -481,10 +537,14 @@ static void on_rtcp(media_session *s, const uint8_t *buf, size_t len,
             rtcp_sr sr;
             if (rtcp_sr_parse(&sr, &h) != RTP_OK)
                 continue;
-            if (s->have_remote_video && sr.ssrc == s->remote_video_ssrc)
+            if (s->have_remote_video && sr.ssrc == s->remote_video_ssrc) {
                 rtp_rx_stats_on_sr(&s->vrx, sr.ntp, now);
-            else if (s->have_remote_audio && sr.ssrc == s->remote_audio_ssrc)
+                rtp_sync_on_sr(&s->vsync, sr.ntp, sr.rtp_ts);
+            } else if (s->have_remote_audio &&
+                       sr.ssrc == s->remote_audio_ssrc) {
                 rtp_rx_stats_on_sr(&s->arx, sr.ntp, now);
+                rtp_sync_on_sr(&s->async, sr.ntp, sr.rtp_ts);
+            }
             for (size_t i = 0; i < sr.report_count; i++)
                 on_report_block(s, &sr.reports[i], now);
         } else if (h.pt == RTCP_PT_RR) {
@@ -630,6 +690,7 @@ static gboolean pump_dispatch(GSource *src, GSourceFunc cb, gpointer ud)
     snapshot_stats(s);
     if (now >= s->next_rtcp_us) {
         send_reports(s, now);
+        lip_sync(s);
         /* 0.75..1.25 s (RFC 3550 6.3.1 randomisation) */
         s->next_rtcp_us = now + RTCP_INTERVAL_US * 3 / 4 +
                           g_random_int_range(0, RTCP_INTERVAL_US / 2);
@@ -1033,6 +1094,8 @@ int media_session_new(media_session **out, const media_session_config *cfg)
     }
     rtp_rx_stats_init(&s->vrx, RTP_VP8_CLOCK_RATE);
     rtp_rx_stats_init(&s->arx, RTP_OPUS_CLOCK_RATE);
+    rtp_sync_init(&s->vsync, RTP_VP8_CLOCK_RATE);
+    rtp_sync_init(&s->async, RTP_OPUS_CLOCK_RATE);
     rtp_rate_init(&s->rate_vsent, 1000000);
     rtp_rate_init(&s->rate_asent, 1000000);
     rtp_rate_init(&s->rate_vrecv, 1000000);

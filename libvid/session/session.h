@@ -112,6 +112,9 @@ typedef struct {
     /** RFC 8285 ids 1..14 (0: not sent). Default 1, 2, 3. */
     uint8_t mid_ext_id, abs_send_time_ext_id, twcc_ext_id;
     size_t mtu; /* RTP packet bound, default 1200 */
+    /** Delay audio or video (whichever plays early) to keep them in sync
+     *  from the peer's sender reports (adjusted about once a second). */
+    bool lip_sync;
     /** Called on the video decode thread for every decoded picture. */
     void (*on_video)(const media_session_video_frame *f, void *ud);
     /** Called on the audio decode thread every 20 ms of audio. */
@@ -123,7 +126,7 @@ typedef struct {
 #define MEDIA_SESSION_CONFIG_INIT                                              \
     {                                                                          \
         .version = MEDIA_SESSION_CONFIG_VERSION, .send_video = true,           \
-        .send_audio = true                                                     \
+        .send_audio = true, .lip_sync = true                                   \
     }
 
 typedef struct media_session media_session;
@@ -183,6 +186,9 @@ typedef struct {
     int64_t video_jb_delay_us, audio_jb_delay_us;
     uint64_t audio_frames_decoded, audio_frames_concealed, audio_frames_fec;
     uint64_t malformed; /* packets dropped as unparsable/unknown */
+    /* lip sync: last measured (video - audio) playout-minus-capture
+     * difference, and the extra delay each buffer got to cancel it */
+    int64_t av_offset_us, audio_sync_delay_us, video_sync_delay_us;
 } media_session_stats;
 
 /** A snapshot of the counters. Any thread. */

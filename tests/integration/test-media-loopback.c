@@ -316,7 +316,8 @@ static void report(const char *name, peer *sender, peer *receiver)
         "NACKed %" G_GUINT64_FORMAT ", RTX %" G_GUINT64_FORMAT
         ", PLI %" G_GUINT64_FORMAT "; rtt %.1f ms, jitter %.1f ms, jb %.1f ms; "
         "audio %" G_GUINT64_FORMAT " frames (%" G_GUINT64_FORMAT
-        " PLC, %" G_GUINT64_FORMAT " FEC, %" G_GUINT64_FORMAT " gaps)",
+        " PLC, %" G_GUINT64_FORMAT " FEC, %" G_GUINT64_FORMAT
+        " gaps); A/V offset %.1f ms (sync delay audio %.1f, video %.1f ms)",
         name, ss.frames_encoded, ss.keyframes_sent, ss.fps_sent,
         ss.video_bps_sent / 1000, ss.target_bps / 1000, r->frames,
         rs.recv_width, rs.recv_height, rs.fps_decoded, rs.frames_dropped,
@@ -324,7 +325,8 @@ static void report(const char *name, peer *sender, peer *receiver)
         percentile_ms(r->delays_us, 0.95), rs.nacks_sent, rs.rtx_received,
         rs.plis_sent, ss.rtt_us / 1000.0, rs.video_jitter_us / 1000.0,
         rs.video_jb_delay_us / 1000.0, r->audio_frames, r->audio_concealed,
-        r->audio_fec, r->audio_gaps);
+        r->audio_fec, r->audio_gaps, rs.av_offset_us / 1000.0,
+        rs.audio_sync_delay_us / 1000.0, rs.video_sync_delay_us / 1000.0);
     g_mutex_unlock(&r->mu);
 }
 
@@ -372,6 +374,14 @@ static void test_clean(fixture *f, gconstpointer data)
     media_session_get_stats(f->a.s, &st);
     g_assert_cmpint(st.rtt_us, >=, 0); /* RTT known from the RRs */
     g_assert_cmpuint(st.keyframes_sent, >=, 1);
+    /* Lip sync has measured and corrected the A/V offset (the audio
+     * buffer's 20 ms floor against video's 5 ms). */
+    peer *rx[2] = {&f->a, &f->b};
+    for (int i = 0; i < 2; i++) {
+        media_session_get_stats(rx[i]->s, &st);
+        g_assert_cmpint(st.av_offset_us, !=, 0);
+        g_assert_cmpint(ABS(st.av_offset_us), <, 40000);
+    }
 }
 
 static void impair(fixture *f, unsigned pct, uint64_t seed)
