@@ -173,6 +173,9 @@ struct media_session {
     rtp_rx_stats vrx, arx;
     uint32_t remote_video_ssrc, remote_audio_ssrc;
     bool have_remote_video, have_remote_audio;
+    int64_t last_video_rx_us, last_audio_rx_us, last_rtx_rx_us;
+    uint32_t remote_rtx_ssrc;
+    bool have_remote_rtx;
     int64_t next_rtcp_us;
     /* lip sync: the peer's SRs and the last frame of each kind released */
     rtp_sync vsync, async;
@@ -590,6 +593,32 @@ static void on_rtcp(media_session *s, const uint8_t *buf, size_t len,
     }
 }
 
+/* The peer's SSRC of a stream: the first one seen; another is taken only
+ * after the current one has been silent for SSRC_SWITCH_US (the peer
+ * restarted its stream), so a stray packet cannot hijack the stream.
+ * @return false: drop the packet. */
+#define SSRC_SWITCH_US 1000000
+static bool latch(media_session *s, bool *have, uint32_t *ssrc,
+                  int64_t *last_us, uint32_t pkt_ssrc, int64_t now)
+{
+    if (*have && pkt_ssrc != *ssrc && now - *last_us < SSRC_SWITCH_US) {
+        g_mutex_lock(&s->stats_mu);
+        s->st.malformed++;
+        g_mutex_unlock(&s->stats_mu);
+        return false;
+    }
+    if (!*have || pkt_ssrc != *ssrc) {
+        *have = true;
+        *ssrc = pkt_ssrc;
+        if (ssrc == &s->remote_video_ssrc)
+            rtp_rx_stats_init(&s->vrx, RTP_VP8_CLOCK_RATE);
+        else if (ssrc == &s->remote_audio_ssrc)
+            rtp_rx_stats_init(&s->arx, RTP_OPUS_CLOCK_RATE);
+    }
+    *last_us = now;
+    return true;
+}
+
 void media_session_receive(media_session *s, bool is_rtcp, const uint8_t *buf,
                            size_t len)
 {
@@ -612,7 +641,9 @@ void media_session_receive(media_session *s, bool is_rtcp, const uint8_t *buf,
     bool video = id == 1;
     if (video && p.payload_type == s->cfg.rtx_pt) {
         /* RTX: put the original packet back together (RFC 4588 4). */
-        if (!s->have_remote_video || p.payload_len < 3)
+        if (!s->have_remote_video || p.payload_len < 3 ||
+            !latch(s, &s->have_remote_rtx, &s->remote_rtx_ssrc,
+                   &s->last_rtx_rx_us, p.ssrc, now))
             return;
         p.seq = (uint16_t) (p.payload[0] << 8 | p.payload[1]);
         p.payload += 2;
@@ -624,11 +655,9 @@ void media_session_receive(media_session *s, bool is_rtcp, const uint8_t *buf,
         s->st.rtx_received++;
         g_mutex_unlock(&s->stats_mu);
     } else if (video && p.payload_type == s->cfg.video_pt) {
-        if (!s->have_remote_video || p.ssrc != s->remote_video_ssrc) {
-            s->remote_video_ssrc = p.ssrc;
-            s->have_remote_video = true;
-            rtp_rx_stats_init(&s->vrx, RTP_VP8_CLOCK_RATE);
-        }
+        if (!latch(s, &s->have_remote_video, &s->remote_video_ssrc,
+                   &s->last_video_rx_us, p.ssrc, now))
+            return;
         /* Loss statistics (and so the rate controller) see the network
          * as it is: retransmissions are not counted here. */
         rtp_rx_stats_on_packet(&s->vrx, p.seq, p.timestamp, now);
@@ -637,11 +666,9 @@ void media_session_receive(media_session *s, bool is_rtcp, const uint8_t *buf,
         rtp_rate_add(&s->rate_vrecv, now, p.payload_len);
         g_mutex_unlock(&s->stats_mu);
     } else if (!video && p.payload_type == s->cfg.audio_pt) {
-        if (!s->have_remote_audio || p.ssrc != s->remote_audio_ssrc) {
-            s->remote_audio_ssrc = p.ssrc;
-            s->have_remote_audio = true;
-            rtp_rx_stats_init(&s->arx, RTP_OPUS_CLOCK_RATE);
-        }
+        if (!latch(s, &s->have_remote_audio, &s->remote_audio_ssrc,
+                   &s->last_audio_rx_us, p.ssrc, now))
+            return;
         rtp_rx_stats_on_packet(&s->arx, p.seq, p.timestamp, now);
         rtp_jb_insert(s->ajb, &p, now);
         g_mutex_lock(&s->stats_mu);

@@ -553,6 +553,73 @@ static void test_rate(fixture *f, gconstpointer data)
     g_assert_cmpuint(high, >, low * 1.3);
 }
 
+/* Bad configurations are refused; junk from the network is counted and
+ * dropped while the call goes on. */
+static void test_bad_input(fixture *f, gconstpointer data)
+{
+    (void) data;
+    media_session *s = NULL;
+    media_session_config mc = MEDIA_SESSION_CONFIG_INIT;
+    g_assert_cmpint(media_session_new(NULL, &mc), ==, MEDIA_SESSION_EINVAL);
+    g_assert_cmpint(media_session_new(&s, NULL), ==, MEDIA_SESSION_EINVAL);
+    g_assert_cmpint(media_session_new(&s, &mc), ==, MEDIA_SESSION_EINVAL);
+    g_assert_null(s);
+    mc.context = f->ctx;
+    mc.transport = f->a.t;
+    media_session_config bad = mc;
+    bad.version = 99;
+    g_assert_cmpint(media_session_new(&s, &bad), ==, MEDIA_SESSION_EINVAL);
+    bad = mc;
+    bad.width = 641;
+    g_assert_cmpint(media_session_new(&s, &bad), ==, MEDIA_SESSION_EINVAL);
+    bad = mc;
+    bad.width = 64; /* below the synthetic camera's minimum */
+    g_assert_cmpint(media_session_new(&s, &bad), ==, MEDIA_SESSION_EINVAL);
+    bad = mc;
+    bad.rtx_pt = 111; /* the audio payload type */
+    g_assert_cmpint(media_session_new(&s, &bad), ==, MEDIA_SESSION_EINVAL);
+    bad = mc;
+    bad.video_pt = 200;
+    g_assert_cmpint(media_session_new(&s, &bad), ==, MEDIA_SESSION_EINVAL);
+    bad = mc;
+    bad.video_mid = "has space";
+    g_assert_cmpint(media_session_new(&s, &bad), ==, MEDIA_SESSION_EINVAL);
+    bad = mc;
+    bad.start_kbps = 50000;
+    g_assert_cmpint(media_session_new(&s, &bad), ==, MEDIA_SESSION_EINVAL);
+    bad = mc;
+    bad.mid_ext_id = 15;
+    g_assert_cmpint(media_session_new(&s, &bad), ==, MEDIA_SESSION_EINVAL);
+    g_assert_null(s);
+    g_assert_cmpint(media_session_start(NULL), ==, MEDIA_SESSION_EINVAL);
+    media_session_free(NULL);
+    media_session_receive(NULL, false, (const uint8_t *) "x", 1);
+
+    /* Junk, truncated and unknown packets into a running session (whose
+     * streams are established: a stray SSRC must not take them over). */
+    pump(f, G_USEC_PER_SEC);
+    GRand *rnd = g_rand_new_with_seed(7);
+    uint8_t buf[1500];
+    for (int i = 0; i < 2000; i++) {
+        size_t len = (size_t) g_rand_int_range(rnd, 0, sizeof buf);
+        for (size_t k = 0; k < len; k++)
+            buf[k] = (uint8_t) g_rand_int(rnd);
+        if (len > 1 && i % 2 == 0)
+            buf[0] = 0x80; /* RTP version 2: reaches the parsers */
+        if (len > 2 && i % 4 == 0)
+            buf[1] = (uint8_t) g_rand_int_range(rnd, 200, 207); /* RTCP */
+        media_session_receive(f->b.s, len > 1 && buf[1] >= 192 && buf[1] <= 223,
+                              buf, len);
+    }
+    g_rand_free(rnd);
+    pump(f, 3 * G_USEC_PER_SEC);
+    media_session_stats st;
+    media_session_get_stats(f->b.s, &st);
+    g_assert_cmpuint(st.malformed, >, 0);
+    report("A->B after junk", &f->a, &f->b);
+    check_direction(&f->a, &f->b, 0.8, 3);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -566,5 +633,7 @@ int main(int argc, char **argv)
                test_keyframe_loss, fixture_teardown);
     g_test_add("/media-loopback/rate", fixture, NULL, fixture_setup, test_rate,
                fixture_teardown);
+    g_test_add("/media-loopback/bad-input", fixture, NULL, fixture_setup,
+               test_bad_input, fixture_teardown);
     return g_test_run();
 }
