@@ -646,6 +646,16 @@ void media_session_receive(media_session *s, bool is_rtcp, const uint8_t *buf,
                    &s->last_rtx_rx_us, p.ssrc, now))
             return;
         p.seq = (uint16_t) (p.payload[0] << 8 | p.payload[1]);
+        /* Only what we can have asked for: behind the highest sequence
+         * number seen, within the NACK history (a stray far sequence
+         * number would restart the jitter buffer). */
+        int32_t behind = rtp_seq_diff(s->vrx.max_seq, p.seq);
+        if (!s->vrx.started || behind < 0 || behind >= RTP_NACK_MAX_SEQS) {
+            g_mutex_lock(&s->stats_mu);
+            s->st.malformed++;
+            g_mutex_unlock(&s->stats_mu);
+            return;
+        }
         p.payload += 2;
         p.payload_len -= 2;
         p.payload_type = s->cfg.video_pt;
