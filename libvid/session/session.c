@@ -176,6 +176,7 @@ struct media_session {
     int64_t last_video_rx_us, last_audio_rx_us, last_rtx_rx_us;
     uint32_t remote_rtx_ssrc;
     bool have_remote_rtx;
+    bool fixed_video, fixed_rtx, fixed_audio; /* from the config */
     int64_t next_rtcp_us;
     /* lip sync: the peer's SRs and the last frame of each kind released */
     rtp_sync vsync, async;
@@ -356,11 +357,11 @@ static void send_reports(media_session *s, int64_t now)
     rtcp_sr sr;
     memset(&sr, 0, sizeof sr);
     size_t nb = 0;
-    if (s->have_remote_video) {
+    if (s->have_remote_video && s->vrx.started) {
         rtp_rx_stats_report(&s->vrx, now, &sr.reports[nb]);
         sr.reports[nb++].ssrc = s->remote_video_ssrc;
     }
-    if (s->have_remote_audio) {
+    if (s->have_remote_audio && s->arx.started) {
         rtp_rx_stats_report(&s->arx, now, &sr.reports[nb]);
         sr.reports[nb++].ssrc = s->remote_audio_ssrc;
     }
@@ -599,9 +600,10 @@ static void on_rtcp(media_session *s, const uint8_t *buf, size_t len,
  * @return false: drop the packet. */
 #define SSRC_SWITCH_US 1000000
 static bool latch(media_session *s, bool *have, uint32_t *ssrc,
-                  int64_t *last_us, uint32_t pkt_ssrc, int64_t now)
+                  int64_t *last_us, bool fixed, uint32_t pkt_ssrc, int64_t now)
 {
-    if (*have && pkt_ssrc != *ssrc && now - *last_us < SSRC_SWITCH_US) {
+    if (*have && pkt_ssrc != *ssrc &&
+        (fixed || now - *last_us < SSRC_SWITCH_US)) {
         g_mutex_lock(&s->stats_mu);
         s->st.malformed++;
         g_mutex_unlock(&s->stats_mu);
@@ -643,7 +645,7 @@ void media_session_receive(media_session *s, bool is_rtcp, const uint8_t *buf,
         /* RTX: put the original packet back together (RFC 4588 4). */
         if (!s->have_remote_video || p.payload_len < 3 ||
             !latch(s, &s->have_remote_rtx, &s->remote_rtx_ssrc,
-                   &s->last_rtx_rx_us, p.ssrc, now))
+                   &s->last_rtx_rx_us, s->fixed_rtx, p.ssrc, now))
             return;
         p.seq = (uint16_t) (p.payload[0] << 8 | p.payload[1]);
         /* Only what we can have asked for: behind the highest sequence
@@ -666,7 +668,7 @@ void media_session_receive(media_session *s, bool is_rtcp, const uint8_t *buf,
         g_mutex_unlock(&s->stats_mu);
     } else if (video && p.payload_type == s->cfg.video_pt) {
         if (!latch(s, &s->have_remote_video, &s->remote_video_ssrc,
-                   &s->last_video_rx_us, p.ssrc, now))
+                   &s->last_video_rx_us, s->fixed_video, p.ssrc, now))
             return;
         /* Loss statistics (and so the rate controller) see the network
          * as it is: retransmissions are not counted here. */
@@ -677,7 +679,7 @@ void media_session_receive(media_session *s, bool is_rtcp, const uint8_t *buf,
         g_mutex_unlock(&s->stats_mu);
     } else if (!video && p.payload_type == s->cfg.audio_pt) {
         if (!latch(s, &s->have_remote_audio, &s->remote_audio_ssrc,
-                   &s->last_audio_rx_us, p.ssrc, now))
+                   &s->last_audio_rx_us, s->fixed_audio, p.ssrc, now))
             return;
         rtp_rx_stats_on_packet(&s->arx, p.seq, p.timestamp, now);
         rtp_jb_insert(s->ajb, &p, now);
@@ -1131,6 +1133,21 @@ int media_session_new(media_session **out, const media_session_config *cfg)
     }
     rtp_rx_stats_init(&s->vrx, RTP_VP8_CLOCK_RATE);
     rtp_rx_stats_init(&s->arx, RTP_OPUS_CLOCK_RATE);
+    s->fixed_video = s->have_remote_video = c.remote_video_ssrc != 0;
+    s->remote_video_ssrc = c.remote_video_ssrc;
+    s->fixed_rtx = s->have_remote_rtx = c.remote_rtx_ssrc != 0;
+    s->remote_rtx_ssrc = c.remote_rtx_ssrc;
+    s->fixed_audio = s->have_remote_audio = c.remote_audio_ssrc != 0;
+    s->remote_audio_ssrc = c.remote_audio_ssrc;
+    if ((s->fixed_video &&
+         rtp_demux_bind_ssrc(&s->demux, c.remote_video_ssrc, 1) != RTP_OK) ||
+        (s->fixed_rtx &&
+         rtp_demux_bind_ssrc(&s->demux, c.remote_rtx_ssrc, 1) != RTP_OK) ||
+        (s->fixed_audio &&
+         rtp_demux_bind_ssrc(&s->demux, c.remote_audio_ssrc, 0) != RTP_OK)) {
+        rc = MEDIA_SESSION_EINVAL;
+        goto fail;
+    }
     rtp_sync_init(&s->vsync, RTP_VP8_CLOCK_RATE);
     rtp_sync_init(&s->async, RTP_OPUS_CLOCK_RATE);
     rtp_rate_init(&s->rate_vsent, 1000000);

@@ -108,7 +108,12 @@ typedef struct {
     /** 0 picks random ones. */
     uint32_t video_ssrc, rtx_ssrc, audio_ssrc;
     uint8_t video_pt, rtx_pt, audio_pt; /* default 96, 97, 111 */
-    const char *video_mid, *audio_mid;  /* default "1", "0" (copied) */
+    /** The peer's SSRCs when the SDP names them (a=ssrc, the RTX one from
+     *  a=ssrc-group:FID); then packets from any other SSRC are dropped.
+     *  0: the first SSRC seen is taken, and another only after it has
+     *  been silent for a second. */
+    uint32_t remote_video_ssrc, remote_rtx_ssrc, remote_audio_ssrc;
+    const char *video_mid, *audio_mid; /* default "1", "0" (copied) */
     /** RFC 8285 ids 1..14 (0: not sent). Default 1, 2, 3. */
     uint8_t mid_ext_id, abs_send_time_ext_id, twcc_ext_id;
     size_t mtu; /* RTP packet bound, default 1200 */

@@ -227,6 +227,17 @@ static void session_new(fixture *f, peer *p)
     mc.on_video = on_video;
     mc.on_audio = on_audio;
     mc.user_data = p;
+    /* A knows B's SSRCs (as from B's SDP) and ignores any other; B learns
+     * A's from the first packets. */
+    bool is_a = p == &f->a;
+    mc.video_ssrc = is_a ? 0xA0000001 : 0xB0000001;
+    mc.rtx_ssrc = is_a ? 0xA0000002 : 0xB0000002;
+    mc.audio_ssrc = is_a ? 0xA0000003 : 0xB0000003;
+    if (is_a) {
+        mc.remote_video_ssrc = 0xB0000001;
+        mc.remote_rtx_ssrc = 0xB0000002;
+        mc.remote_audio_ssrc = 0xB0000003;
+    }
     g_assert_cmpint(media_session_new(&p->s, &mc), ==, 0);
 }
 
@@ -533,7 +544,10 @@ static void test_rate(fixture *f, gconstpointer data)
     uint32_t start = target(&f->a);
     impair(f, 15, 1234);
     uint32_t low = start;
-    for (int i = 0; i < 16; i++) {
+    /* ~10 receiver reports, ~15 % of them lost too; each that arrives
+     * with more than 10 % loss takes 1 - loss/2 off (RTCP intervals
+     * with fewer losses only hold the rate). */
+    for (int i = 0; i < 20; i++) {
         pump(f, 500000);
         low = MIN(low, target(&f->a));
     }
@@ -545,11 +559,11 @@ static void test_rate(fixture *f, gconstpointer data)
         high = MAX(high, target(&f->a));
     }
     g_test_message("target bitrate: %u kbit/s before, %u at the lowest "
-                   "during 8 s of 15%% loss, %u at its end, %u after 12 s "
+                   "during 10 s of 15%% loss, %u at its end, %u after 12 s "
                    "clean",
                    start / 1000, low / 1000, end_loss / 1000, high / 1000);
     report("A->B after rate test", &f->a, &f->b);
-    g_assert_cmpuint(low, <, start * 0.8);
+    g_assert_cmpuint(low, <, start * 0.9);
     g_assert_cmpuint(high, >, low * 1.3);
 }
 
@@ -608,16 +622,20 @@ static void test_bad_input(fixture *f, gconstpointer data)
             buf[0] = 0x80; /* RTP version 2: reaches the parsers */
         if (len > 2 && i % 4 == 0)
             buf[1] = (uint8_t) g_rand_int_range(rnd, 200, 207); /* RTCP */
-        media_session_receive(f->b.s, len > 1 && buf[1] >= 192 && buf[1] <= 223,
-                              buf, len);
+        bool rtcp = len > 1 && buf[1] >= 192 && buf[1] <= 223;
+        media_session_receive(i % 3 == 0 ? f->a.s : f->b.s, rtcp, buf, len);
     }
     g_rand_free(rnd);
     pump(f, 3 * G_USEC_PER_SEC);
     media_session_stats st;
     media_session_get_stats(f->b.s, &st);
     g_assert_cmpuint(st.malformed, >, 0);
+    media_session_get_stats(f->a.s, &st);
+    g_assert_cmpuint(st.malformed, >, 0);
     report("A->B after junk", &f->a, &f->b);
+    report("B->A after junk", &f->b, &f->a);
     check_direction(&f->a, &f->b, 0.8, 3);
+    check_direction(&f->b, &f->a, 0.8, 3);
 }
 
 int main(int argc, char **argv)
