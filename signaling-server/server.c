@@ -47,6 +47,9 @@ typedef struct conn {
     GList all_link;
     GList login_link; /* in srv->awaiting_login while not logged in */
     gint64 connected_ms;
+    gint64 last_rx_ms; /* keepalive: srv->all is ordered by this */
+    bool ping_pending;
+    bool ping_sent;
     token_bucket bucket;
     int rejected_in_row;
     GByteArray *rx; /* fragments of the message being received */
@@ -74,7 +77,7 @@ struct server {
     GHashTable *per_addr; /* address -> open connection count */
     GQueue all;           /* conn*, every open connection */
     GQueue awaiting_login;
-    lws_retry_bo_t retry;
+    lws_retry_bo_t no_validity; /* all zero: lws arms no validity timers */
     uv_timer_t tick;
     uv_timer_t shutdown_timer;
     uv_signal_t sigterm;
@@ -132,6 +135,9 @@ static void conn_schedule_close(conn *c, int code, const char *reason)
     lws_callback_on_writable(c->wsi);
 }
 
+/* One loop thread: a single staging buffer for direct writes. */
+static unsigned char direct_buf[LWS_PRE + PROTO_MAX_FRAME];
+
 static void conn_send_text(conn *c, const char *text, size_t len)
 {
     outmsg *m;
@@ -145,6 +151,21 @@ static void conn_send_text(conn *c, const char *text, size_t len)
         conn_drop_queue(c);
         conn_schedule_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
                             "send queue full");
+        return;
+    }
+    if (g_queue_is_empty(&c->out) && !lws_partial_buffered(c->wsi) &&
+        len <= sizeof direct_buf - LWS_PRE) {
+        /* Nothing queued: write now instead of asking for a writeable
+         * callback, which costs two epoll_ctl calls and a loop iteration
+         * per message. lws buffers a truncated write itself. */
+        memcpy(direct_buf + LWS_PRE, text, len);
+        if (lws_write(c->wsi, direct_buf + LWS_PRE, len, LWS_WRITE_TEXT) <
+            (int) len) {
+            conn_drop_queue(c);
+            c->close_code = LWS_CLOSE_STATUS_ABNORMAL_CLOSE;
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND,
+                            LWS_TO_KILL_ASYNC);
+        }
         return;
     }
     m = g_malloc(sizeof *m + LWS_PRE + len);
@@ -535,6 +556,7 @@ static void conn_established(server *s, struct lws *wsi, ws_pss *pss)
     c->refs = 1;
     c->sess = router_session_new(c);
     c->connected_ms = now_ms();
+    c->last_rx_ms = c->connected_ms;
     bucket_init(&c->bucket, s->cfg->burst, (uint32_t) c->connected_ms);
     {
         /* Idle TLS connections keep no OpenSSL record buffers. */
@@ -598,6 +620,20 @@ static void conn_closed(server *s, ws_pss *pss)
     conn_unref(c);
 }
 
+/* Any frame from the peer: it is alive. Keeps srv->all ordered by
+ * last_rx_ms (least recently active first), O(1). */
+static void conn_activity(conn *c)
+{
+    server *s = c->srv;
+
+    c->last_rx_ms = now_ms();
+    c->ping_sent = false;
+    if (s->all.tail != &c->all_link) {
+        g_queue_unlink(&s->all, &c->all_link);
+        g_queue_push_tail_link(&s->all, &c->all_link);
+    }
+}
+
 static int conn_writeable(struct lws *wsi, conn *c)
 {
     outmsg *m = g_queue_pop_head(&c->out);
@@ -610,6 +646,16 @@ static int conn_writeable(struct lws *wsi, conn *c)
             return -1;
         if (!g_queue_is_empty(&c->out) || c->close_code != 0)
             lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (c->ping_pending && c->close_code == 0) {
+        /* lws 4.1 does not pass a zero-length PONG to the callback, so
+         * the ping carries a payload. */
+        unsigned char pb[LWS_PRE + 4];
+        memcpy(pb + LWS_PRE, "vid1", 4);
+        c->ping_pending = false;
+        if (lws_write(wsi, pb + LWS_PRE, 4, LWS_WRITE_PING) < 0)
+            return -1;
         return 0;
     }
     if (c->close_code != 0 && !c->close_sent) {
@@ -644,8 +690,14 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
         conn_established(s, wsi, pss);
         return 0;
     case LWS_CALLBACK_RECEIVE:
-        if (pss->c != NULL)
+        if (pss->c != NULL) {
+            conn_activity(pss->c);
             handle_rx(pss->c, wsi, in, len);
+        }
+        return 0;
+    case LWS_CALLBACK_RECEIVE_PONG:
+        if (pss->c != NULL)
+            conn_activity(pss->c);
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         if (pss->c == NULL)
@@ -759,6 +811,20 @@ static void tick_cb(uv_timer_t *t)
         conn_schedule_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
                             "login timeout");
     }
+    /* Keepalive: walk the least recently active connections only. */
+    for (GList *l = s->all.head; l != NULL; l = l->next) {
+        conn *k = l->data;
+        gint64 idle = now - k->last_rx_ms;
+        if (idle < s->cfg->ping_interval * 1000LL)
+            break;
+        if (idle >= s->cfg->idle_timeout * 1000LL) {
+            conn_schedule_close(k, LWS_CLOSE_STATUS_GOINGAWAY, "idle timeout");
+        } else if (!k->ping_sent && k->wsi != NULL) {
+            k->ping_sent = true;
+            k->ping_pending = true;
+            lws_callback_on_writable(k->wsi);
+        }
+    }
     router_expire(s->router, now);
     if (++s->ticks % 60 == 0)
         throttle_prune(s->throttle, now);
@@ -853,7 +919,11 @@ static bool create_vhosts(server *s, const char *cert, const char *key)
     vi.user = s;
     vi.ssl_cert_filepath = cert;
     vi.ssl_private_key_filepath = key;
-    vi.retry_and_idle_policy = &s->retry;
+    /* Pings and the idle timeout are ours (tick_cb): lws 4.1 keeps all
+     * timers in one sorted list, and a validity timer per connection makes
+     * every insert walk all connections. NULL would select a built-in
+     * 300 s policy, hence the all-zero one. */
+    vi.retry_and_idle_policy = &s->no_validity;
     vi.options =
         LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
         LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -935,8 +1005,6 @@ int server_run(const server_config *cfg)
     }
     s->router = router_new(&ops, cfg->ring_timeout);
     s->throttle = throttle_new(&tp);
-    s->retry.secs_since_valid_ping = (uint16_t) cfg->ping_interval;
-    s->retry.secs_since_valid_hangup = (uint16_t) cfg->idle_timeout;
 
     raise_fd_limit((unsigned int) cfg->max_connections + 128);
     uv_loop_init(&s->loop);
@@ -957,9 +1025,12 @@ int server_run(const server_config *cfg)
     foreign_loops[0] = &s->loop;
     info.foreign_loops = foreign_loops;
     info.pcontext = &s->ctx;
-    info.fd_limit_per_thread = (unsigned int) cfg->max_connections + 64;
+    /* fd_limit_per_thread stays 0 (the process fd limit, raised above):
+     * a smaller value makes lws 4.1 find the connection of every event by
+     * a linear scan of all of them (wsi_from_fd). */
     info.count_threads = 1;
     info.timeout_secs = 10;
+    info.retry_and_idle_policy = &s->no_validity;
     s->ctx = lws_create_context(&info);
     if (s->ctx == NULL) {
         g_printerr("vid-signaling-server: cannot create the libwebsockets "
