@@ -76,7 +76,7 @@ fi
 awk '
 function v(k,   i, a) { for (i = 2; i <= NF; i++) { split($i, a, "="); if (a[1] == k) return a[2] } return "" }
 BEGIN {
-    printf "\nSRTP protect + unprotect per RTP packet (ns, min of per-rep medians)\n"
+    printf "\nSRTP protect + unprotect per RTP packet (thread CPU ns, min of per-rep medians)\n"
     printf "%-24s %6s %10s %10s %7s %s\n", "profile", "bytes", "ours", "libsrtp2", "ratio", "(<= 1.2x)"
 }
 $1 == "srtp" {
