@@ -714,7 +714,7 @@ static void test_impairment(fixture *f, gconstpointer data)
         int rc = transport_send(f->a.t, pkt, n);
         g_assert_true(rc == 0 || rc == TRANSPORT_EDROPPED);
         dropped += rc == TRANSPORT_EDROPPED;
-        /* Paced (~2 ms) so a late packet stays inside the 128-packet
+        /* Paced (~2 ms) so a late packet stays inside the 1024-packet
          * SRTP replay window. */
         pump(f, 2000);
     }
