@@ -15,6 +15,12 @@
 #define TS_ORIGIN ((int64_t) 1 << 40)
 #define NACK_REORDER_MIN_US 5000
 #define NACK_REORDER_MAX_US 50000
+/* A jump in the sequence numbers (beyond the pool ahead, or more than
+ * max(slots, FAR_BEHIND) behind) restarts the buffer only once
+ * JB_PROBATION consecutive packets on the new numbering have arrived
+ * (RFC 3550 appendix A.1); the first ones are held meanwhile. */
+#define JB_PROBATION 3
+#define FAR_BEHIND 3000
 
 static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
 {
@@ -69,6 +75,11 @@ struct rtp_jb {
     bool last_long_pid;
     uint16_t last_pid;
 
+    /* probation of a jump: packets held, oldest first */
+    size_t prob_n;
+    rtp_packet prob_pkt[JB_PROBATION - 1];
+    uint8_t *prob_data; /* (JB_PROBATION - 1) * max_payload */
+
     rtp_nack nack;
     rtp_jb_stats stats;
 };
@@ -119,7 +130,8 @@ int rtp_jb_new(rtp_jb **out, const rtp_jb_config *cfg)
     jb->mask = cfg->slots - 1;
     jb->slots = calloc(cfg->slots, sizeof(*jb->slots));
     jb->data = malloc(cfg->slots * cfg->max_payload);
-    if (jb->slots == NULL || jb->data == NULL) {
+    jb->prob_data = malloc((JB_PROBATION - 1) * cfg->max_payload);
+    if (jb->slots == NULL || jb->data == NULL || jb->prob_data == NULL) {
         rtp_jb_free(jb);
         return RTP_ERR_NOSPACE;
     }
@@ -136,6 +148,7 @@ void rtp_jb_free(rtp_jb *jb)
         return;
     free(jb->slots);
     free(jb->data);
+    free(jb->prob_data);
     free(jb);
 }
 
@@ -203,6 +216,7 @@ static void reset(rtp_jb *jb, int64_t ext)
         jb->slots[i].used = false;
     jb->next_seq = ext;
     jb->highest = ext;
+    jb->prob_n = 0;
     rtp_nack_init(&jb->nack);
     rtp_nack_set_rtt(&jb->nack, rtt);
     jb->have_last = false;
@@ -276,6 +290,60 @@ static void update_clock(rtp_jb *jb, int64_t ext_ts, bool new_frame,
     jb->have_transit = true;
 }
 
+/* Whether @p ext is a jump away from the stream: beyond the pool ahead
+ * of the next frame, or far behind what was seen. */
+static bool is_jump(const rtp_jb *jb, int64_t ext)
+{
+    int64_t behind = (int64_t) jb->cfg.slots > FAR_BEHIND
+                         ? (int64_t) jb->cfg.slots
+                         : FAR_BEHIND;
+
+    return ext - jb->next_seq >= (int64_t) jb->cfg.slots ||
+           jb->highest - ext >= behind;
+}
+
+/* A packet that jumps (is_jump()). Held until JB_PROBATION consecutive
+ * ones have arrived; then the buffer restarts at the first of them and
+ * the held ones are inserted.
+ * @return RTP_JB_PROBATION (held), RTP_JB_DUPLICATE, or RTP_JB_RESET
+ *         (confirmed: the caller inserts @p pkt itself). */
+static int probation(rtp_jb *jb, const rtp_packet *pkt, int64_t now_us)
+{
+    rtp_packet *held;
+    size_t n;
+
+    if (jb->prob_n > 0) {
+        uint16_t last = jb->prob_pkt[jb->prob_n - 1].seq;
+        if (rtp_seq_diff(pkt->seq, last) <= 0 &&
+            rtp_seq_diff(pkt->seq, jb->prob_pkt[0].seq) >= 0)
+            return RTP_JB_DUPLICATE;
+        if (pkt->seq != (uint16_t) (last + 1)) {
+            /* Not the run held: those were strays, this may start one. */
+            jb->stats.packets_stray += jb->prob_n;
+            jb->prob_n = 0;
+        }
+    }
+    if (jb->prob_n + 1 < JB_PROBATION) {
+        held = &jb->prob_pkt[jb->prob_n];
+        *held = *pkt;
+        held->ext_data = NULL;
+        held->ext_len = 0;
+        held->extension = false;
+        held->payload = jb->prob_data + jb->prob_n * jb->cfg.max_payload;
+        if (pkt->payload_len > 0)
+            memcpy(jb->prob_data + jb->prob_n * jb->cfg.max_payload,
+                   pkt->payload, pkt->payload_len);
+        jb->prob_n++;
+        return RTP_JB_PROBATION;
+    }
+    n = jb->prob_n;
+    reset(jb, rtp_seq_unwrap(jb->highest, jb->prob_pkt[0].seq)); /* prob_n 0 */
+    jb->stats.restarts++;
+    for (size_t i = 0; i < n; i++)
+        (void) rtp_jb_insert(jb, &jb->prob_pkt[i], now_us);
+    return RTP_JB_RESET;
+}
+
 int rtp_jb_insert(rtp_jb *jb, const rtp_packet *pkt, int64_t now_us)
 {
     jb_slot tmp, *s;
@@ -302,6 +370,20 @@ int rtp_jb_insert(rtp_jb *jb, const rtp_packet *pkt, int64_t now_us)
         ext = rtp_seq_unwrap(jb->highest, pkt->seq);
         in_order = ext > jb->highest;
     }
+    if (is_jump(jb, ext)) {
+        rc = probation(jb, pkt, now_us);
+        if (rc != RTP_JB_RESET)
+            return rc;
+        /* Confirmed: the buffer restarted at the first packet held and
+         * holds them all; this one goes in like any other. */
+        ext = rtp_seq_unwrap(jb->highest, pkt->seq);
+        in_order = true;
+        result = RTP_JB_RESET;
+    } else if (jb->prob_n > 0 && in_order) {
+        /* The stream goes on where it was: what was held were strays. */
+        jb->stats.packets_stray += jb->prob_n;
+        jb->prob_n = 0;
+    }
     if (rtp_nack_on_packet(&jb->nack, pkt->seq, now_us) == 1)
         jb->stats.packets_recovered++;
     if (ext < jb->next_seq) {
@@ -313,11 +395,6 @@ int rtp_jb_insert(rtp_jb *jb, const rtp_packet *pkt, int64_t now_us)
             if (slot_at(jb, e) == NULL)
                 (void) rtp_nack_add(&jb->nack, (uint16_t) e, now_us);
         jb->next_seq = ext;
-    }
-    if (ext - jb->next_seq >= (int64_t) jb->cfg.slots) {
-        reset(jb, ext);
-        in_order = true;
-        result = RTP_JB_RESET;
     }
     s = &jb->slots[(size_t) ext & jb->mask];
     if (s->used && s->ext_seq == ext)

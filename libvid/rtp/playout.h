@@ -427,10 +427,21 @@ void rtp_jb_free(rtp_jb *jb);
 #define RTP_JB_INSERTED 0
 #define RTP_JB_DUPLICATE 1 /* already held or already released */
 #define RTP_JB_TOO_OLD 2   /* belongs to a frame already released/dropped */
-#define RTP_JB_RESET 3     /* jump beyond the pool: buffer restarted */
+#define RTP_JB_RESET 3     /* jump confirmed: buffer restarted */
+#define RTP_JB_PROBATION 4 /* jump: held until confirmed (see below) */
 
 /**
  * Inserts one RTP packet of the stream (payload copied into the pool).
+ *
+ * A jump in the sequence numbers (beyond the pool ahead of the next
+ * frame, or max(slots, 3000) behind the highest seen) is put on
+ * probation (RFC 3550 appendix A.1): the buffer restarts on the new
+ * numbering only when 3 consecutive packets on it have arrived (the
+ * first two are held and returned RTP_JB_PROBATION; the third returns
+ * RTP_JB_RESET and all three are in the buffer). An in-order packet of
+ * the current stream, or a packet that does not continue the run, drops
+ * the held ones as strays (counted in packets_stray), so a single stray
+ * cannot stall the stream.
  * @return RTP_JB_* (>= 0); RTP_ERR_NOSPACE (payload larger than
  *         max_payload); RTP_ERR_INVALID (malformed VP8 descriptor, or an
  *         Opus payload that is not an Opus packet); RTP_ERR_ARG.
@@ -495,6 +506,8 @@ typedef struct {
     uint64_t packets_lost;      /* audio packets reported lost */
     uint64_t packets_recovered; /* missing packets that arrived later */
     uint64_t keyframe_requests;
+    uint64_t packets_stray; /* jumps dropped after probation */
+    uint64_t restarts;      /* jumps confirmed: buffer restarted */
 } rtp_jb_stats;
 
 void rtp_jb_get_stats(const rtp_jb *jb, rtp_jb_stats *out);

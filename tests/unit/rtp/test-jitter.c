@@ -524,10 +524,25 @@ static void test_insert_corner_cases(void)
     /* ... and asked again only after pli_interval. */
     g_assert_false(rtp_jb_keyframe_needed(jb, 1000000 + 100000));
     g_assert_true(rtp_jb_keyframe_needed(jb, 1000000 + 500000));
-    /* A jump past the pool restarts the buffer. */
-    put(jb, 105 + 1000, 30000, true, key, sizeof(key), 120000, RTP_JB_RESET);
+    /* A jump past the pool restarts the buffer once 3 packets in a row
+     * confirm the new numbering. */
+    put(jb, 105 + 1000, 30000, true, key, sizeof(key), 120000,
+        RTP_JB_PROBATION);
+    put(jb, 105 + 1000, 30000, true, key, sizeof(key), 120000,
+        RTP_JB_DUPLICATE);
+    delta2[3] = 2;
+    put(jb, 105 + 1001, 33000, true, delta2, sizeof(delta2), 153000,
+        RTP_JB_PROBATION);
+    delta4[3] = 3;
+    put(jb, 105 + 1002, 36000, true, delta4, sizeof(delta4), 186000,
+        RTP_JB_RESET);
     g_assert_cmpint(rtp_jb_pop(jb, 2000000, &f, out, sizeof(out)), ==, 1);
     g_assert_true(f.keyframe);
+    g_assert_cmpuint(f.first_seq, ==, 105 + 1000);
+    g_assert_cmpint(rtp_jb_pop(jb, 2000000, &f, out, sizeof(out)), ==, 1);
+    g_assert_cmpuint(f.first_seq, ==, 105 + 1001);
+    g_assert_cmpint(rtp_jb_pop(jb, 2000000, &f, out, sizeof(out)), ==, 1);
+    g_assert_cmpuint(f.first_seq, ==, 105 + 1002);
     g_assert_false(rtp_jb_keyframe_needed(jb, 3000000));
     g_assert_cmpint(rtp_jb_next_wakeup(jb, 3000000), ==, INT64_MAX);
     rtp_jb_free(jb);
@@ -599,6 +614,136 @@ static void test_late_tail_after_give_up(void)
     g_assert_true(f.keyframe);
     g_assert_cmpuint(f.first_seq, ==, 5);
     put(jb, 3, 6000, false, d2c, sizeof(d2c), 342000, RTP_JB_TOO_OLD);
+    rtp_jb_free(jb);
+}
+
+/* ------------------------------------------------------------------------
+ * Sequence-number jumps: a stray far-ahead packet is dropped, a genuine
+ * restart of the sender's numbering is followed.
+ */
+static void vp8_one(uint8_t *b, uint16_t pid, bool key)
+{
+    b[0] = 0x90; /* X, S=1, PID=0 */
+    b[1] = 0x80; /* I */
+    b[2] = (uint8_t) (0x80 | (pid >> 8));
+    b[3] = (uint8_t) pid;
+    b[4] = key ? 0x10 : 0x11;
+    b[5] = 'x';
+}
+
+static void test_stray_jump(void)
+{
+    rtp_jb_config cfg;
+    rtp_jb *jb;
+    rtp_jb_frame f;
+    rtp_jb_stats st;
+    uint8_t out[64], b[6];
+    uint16_t seq = 40000;
+    uint16_t pid = 0;
+    uint32_t ts = 1000;
+    int64_t now = 0;
+    int released = 0;
+
+    rtp_jb_config_init(&cfg, RTP_JB_VP8);
+    g_assert_cmpint(rtp_jb_new(&jb, &cfg), ==, RTP_OK);
+    for (int i = 0; i < 300; i++) {
+        /* one packet per frame, keyframe every 30 */
+        vp8_one(b, pid, i % 30 == 0);
+        put(jb, seq, ts, true, b, sizeof(b), now, RTP_JB_INSERTED);
+        if (i == 50 || i == 120) {
+            /* a stray far ahead of the stream, once alone and once as a
+             * pair: held, then dropped when the stream goes on */
+            put(jb, (uint16_t) (seq + 20000), ts + 5, true, b, sizeof(b), now,
+                RTP_JB_PROBATION);
+            if (i == 120)
+                put(jb, (uint16_t) (seq + 20001), ts + 5, true, b, sizeof(b),
+                    now, RTP_JB_PROBATION);
+        }
+        if (i == 200) /* and one far behind */
+            put(jb, (uint16_t) (seq - 9000), ts, true, b, sizeof(b), now,
+                RTP_JB_PROBATION);
+        while (rtp_jb_pop(jb, now, &f, out, sizeof(out)) == 1) {
+            g_assert_cmpuint(f.first_seq, ==, (uint16_t) (40000 + released));
+            released++;
+        }
+        seq++;
+        pid = (pid + 1) & 0x7FFF;
+        ts += 3000;
+        now += 33333;
+    }
+    while (rtp_jb_pop(jb, now + 1000000, &f, out, sizeof(out)) == 1)
+        released++;
+    g_assert_cmpint(released, ==, 300);
+    rtp_jb_get_stats(jb, &st);
+    g_assert_cmpuint(st.packets_stray, ==, 4);
+    g_assert_cmpuint(st.restarts, ==, 0);
+    g_assert_cmpuint(st.frames_dropped, ==, 0);
+    g_assert_false(rtp_jb_keyframe_needed(jb, now));
+
+    /* Genuine restart: the sender jumps by 20000 and goes on (its first
+     * frame a keyframe). Frames keep coming on the new numbering. */
+    seq = (uint16_t) (seq + 20000);
+    released = 0;
+    for (int i = 0; i < 60; i++) {
+        int expect = i < 2    ? RTP_JB_PROBATION
+                     : i == 2 ? RTP_JB_RESET
+                              : RTP_JB_INSERTED;
+        vp8_one(b, pid, i % 30 == 0);
+        put(jb, seq, ts, true, b, sizeof(b), now, expect);
+        while (rtp_jb_pop(jb, now, &f, out, sizeof(out)) == 1) {
+            if (released == 0)
+                g_assert_true(f.keyframe);
+            released++;
+        }
+        seq++;
+        pid = (pid + 1) & 0x7FFF;
+        ts += 3000;
+        now += 33333;
+    }
+    while (rtp_jb_pop(jb, now + 1000000, &f, out, sizeof(out)) == 1)
+        released++;
+    g_assert_cmpint(released, ==, 60);
+    rtp_jb_get_stats(jb, &st);
+    g_assert_cmpuint(st.restarts, ==, 1);
+    g_assert_cmpuint(st.packets_stray, ==, 4);
+    rtp_jb_free(jb);
+}
+
+static void test_stray_jump_audio(void)
+{
+    rtp_jb_config cfg;
+    rtp_jb *jb;
+    rtp_jb_frame f;
+    rtp_jb_stats st;
+    uint8_t out[64];
+    uint8_t pkt[] = {0x48, 0x80, 0x12, 0x34};
+    uint16_t seq = 7;
+    uint32_t ts = 0;
+    int64_t now = 0;
+    int released = 0;
+
+    rtp_jb_config_init(&cfg, RTP_JB_OPUS);
+    g_assert_cmpint(rtp_jb_new(&jb, &cfg), ==, RTP_OK);
+    for (int i = 0; i < 200; i++) {
+        put(jb, seq, ts, false, pkt, sizeof(pkt), now, RTP_JB_INSERTED);
+        if (i == 100)
+            put(jb, (uint16_t) (seq + 30000), ts, false, pkt, sizeof(pkt), now,
+                RTP_JB_PROBATION);
+        while (rtp_jb_pop(jb, now, &f, out, sizeof(out)) == 1) {
+            g_assert_false(f.lost);
+            released++;
+        }
+        seq++;
+        ts += 960;
+        now += 20000;
+    }
+    while (rtp_jb_pop(jb, now + 1000000, &f, out, sizeof(out)) == 1) {
+        g_assert_false(f.lost);
+        released++;
+    }
+    g_assert_cmpint(released, ==, 200);
+    rtp_jb_get_stats(jb, &st);
+    g_assert_cmpuint(st.packets_stray, ==, 1);
     rtp_jb_free(jb);
 }
 
@@ -707,5 +852,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jitter/start-with-delta", test_start_with_delta);
     g_test_add_func("/jitter/late-tail", test_late_tail_after_give_up);
     g_test_add_func("/jitter/audio", test_audio);
+    g_test_add_func("/jitter/stray-jump", test_stray_jump);
+    g_test_add_func("/jitter/stray-jump-audio", test_stray_jump_audio);
     return g_test_run();
 }
