@@ -34,6 +34,7 @@
  *   cpu ours seconds=<wall> cpu_s=<cpu> per_side_s_per_min=<x>
  *   cpu webrtcbin seconds=<wall> cpu_s=<cpu> per_side_s_per_min=<x>
  *   cpu ratio=<ours / webrtcbin>
+ *   floor per_side_s_per_min=<codec work alone> ...
  *   encode720 frames=<n> ms_per_frame=<x> fps_cpu=<y> worst_ms=<z>
  *       realtime=<yes|no>
  * Exit status 77 when webrtcbin or a needed GStreamer element is missing
@@ -46,6 +47,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
@@ -68,6 +70,8 @@
 static double call_seconds = 10;
 static int video_kbps = 600;
 static bool verbose;
+static bool per_thread;
+static bool lip_sync = true;
 
 static double process_cpu(void)
 {
@@ -82,6 +86,87 @@ static double thread_cpu(void)
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* Per-thread CPU by thread name (/proc/self/task/<tid>/stat utime +
+ * stime, in clock ticks), to attribute a call's CPU (--threads). */
+typedef struct {
+    GHashTable *ticks; /* tid -> guint64 ticks */
+    GHashTable *names; /* tid -> comm */
+} thread_snap;
+
+static void thread_snap_take(thread_snap *t)
+{
+    t->ticks =
+        g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    t->names =
+        g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    GDir *d = g_dir_open("/proc/self/task", 0, NULL);
+    if (d == NULL)
+        return;
+    const char *ent;
+    while ((ent = g_dir_read_name(d)) != NULL) {
+        char *path = g_strdup_printf("/proc/self/task/%s/stat", ent);
+        char *text = NULL;
+        if (g_file_get_contents(path, &text, NULL, NULL)) {
+            char *lp = strchr(text, '('), *rp = strrchr(text, ')');
+            if (lp != NULL && rp != NULL && rp > lp) {
+                char **f = g_strsplit(rp + 2, " ", 0);
+                /* after "(comm) ": state is field 3, utime 14, stime 15 */
+                if (g_strv_length(f) > 12) {
+                    guint64 *v = g_new(guint64, 1);
+                    *v = g_ascii_strtoull(f[11], NULL, 10) +
+                         g_ascii_strtoull(f[12], NULL, 10);
+                    gpointer tid =
+                        GINT_TO_POINTER((int) g_ascii_strtoll(ent, NULL, 10));
+                    g_hash_table_insert(t->ticks, tid, v);
+                    g_hash_table_insert(
+                        t->names, tid,
+                        g_strndup(lp + 1, (gsize) (rp - lp - 1)));
+                }
+                g_strfreev(f);
+            }
+            g_free(text);
+        }
+        g_free(path);
+    }
+    g_dir_close(d);
+}
+
+/* Prints CPU seconds per thread name between @p a and @p b (threads that
+ * ended in between are lost: take @p b before tearing the call down). */
+static void thread_snap_report(const char *call, thread_snap *a, thread_snap *b,
+                               double wall)
+{
+    GHashTable *sum =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, b->ticks);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        guint64 before = 0, *pb = g_hash_table_lookup(a->ticks, k);
+        if (pb != NULL)
+            before = *pb;
+        const char *name = g_hash_table_lookup(b->names, k);
+        double *acc = g_hash_table_lookup(sum, name);
+        if (acc == NULL) {
+            acc = g_new0(double, 1);
+            g_hash_table_insert(sum, g_strdup(name), acc);
+        }
+        *acc +=
+            (double) (*(guint64 *) v - before) / (double) sysconf(_SC_CLK_TCK);
+    }
+    g_hash_table_iter_init(&it, sum);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        if (*(double *) v > 0)
+            printf("# threads %s %-16s %6.2f s CPU (%5.1f%% of a core)\n", call,
+                   (const char *) k, *(double *) v, 100 * *(double *) v / wall);
+    g_hash_table_unref(sum);
+    for (int i = 0; i < 2; i++) {
+        thread_snap *t = i ? b : a;
+        g_hash_table_unref(t->ticks);
+        g_hash_table_unref(t->names);
+    }
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -253,6 +338,7 @@ static int ours_session_new(GMainContext *ctx, ours_peer *p)
     mc.fps = FPS;
     mc.start_kbps = mc.min_kbps = mc.max_kbps = video_kbps;
     mc.audio_bps = 32000;
+    mc.lip_sync = lip_sync;
     mc.on_video = on_video;
     mc.user_data = p;
     return media_session_new(&p->s, &mc);
@@ -306,11 +392,18 @@ static int run_ours(delays *rx, double *wall, double *cpu)
     g_mutex_lock(&rx->mu);
     rx->recording = true;
     g_mutex_unlock(&rx->mu);
+    thread_snap ts0, ts1;
+    if (per_thread)
+        thread_snap_take(&ts0);
     double c0 = process_cpu();
     gint64 t0 = g_get_monotonic_time();
     pump(ctx, (gint64) (call_seconds * G_USEC_PER_SEC));
     *wall = (double) (g_get_monotonic_time() - t0) / 1e6;
     *cpu = process_cpu() - c0;
+    if (per_thread) {
+        thread_snap_take(&ts1);
+        thread_snap_report("ours", &ts0, &ts1, *wall);
+    }
     g_mutex_lock(&rx->mu);
     rx->recording = false;
     g_mutex_unlock(&rx->mu);
@@ -324,12 +417,15 @@ static int run_ours(delays *rx, double *wall, double *cpu)
                    " kbit/s (target %u); decoded %" G_GUINT64_FORMAT
                    " (%dx%d) dropped %" G_GUINT64_FORMAT
                    "; jb %.1f ms; audio %" G_GUINT64_FORMAT
-                   " kbit/s, decoded %" G_GUINT64_FORMAT "\n",
+                   " kbit/s, decoded %" G_GUINT64_FORMAT
+                   "; sync delay video %.1f ms audio %.1f ms\n",
                    i ? 'B' : 'A', st.frames_encoded, st.fps_sent,
                    st.video_bps_sent / 1000, st.target_bps / 1000,
                    st.frames_decoded, st.recv_width, st.recv_height,
                    st.frames_dropped, st.video_jb_delay_us / 1000.0,
-                   st.audio_bps_sent / 1000, st.audio_frames_decoded);
+                   st.audio_bps_sent / 1000, st.audio_frames_decoded,
+                   st.video_sync_delay_us / 1000.0,
+                   st.audio_sync_delay_us / 1000.0);
         }
     }
     rc = 0;
@@ -741,6 +837,9 @@ static int run_webrtcbin(delays *rx, double *wall, double *cpu)
     g_mutex_lock(&rx->mu);
     rx->recording = true;
     g_mutex_unlock(&rx->mu);
+    thread_snap ts0, ts1;
+    if (per_thread)
+        thread_snap_take(&ts0);
     double c0 = process_cpu();
     gint64 t0 = g_get_monotonic_time();
     gint64 end = t0 + (gint64) (call_seconds * G_USEC_PER_SEC);
@@ -748,6 +847,10 @@ static int run_webrtcbin(delays *rx, double *wall, double *cpu)
         g_usleep(100000);
     *wall = (double) (g_get_monotonic_time() - t0) / 1e6;
     *cpu = process_cpu() - c0;
+    if (per_thread) {
+        thread_snap_take(&ts1);
+        thread_snap_report("webrtcbin", &ts0, &ts1, *wall);
+    }
     g_mutex_lock(&rx->mu);
     rx->recording = false;
     g_mutex_unlock(&rx->mu);
@@ -791,6 +894,86 @@ static bool have_elements(void)
         gst_object_unref(f);
     }
     return true;
+}
+
+/* The codec work of one side of the call alone, on this thread, for
+ * @p seconds of media: synthetic picture fill, VP8 encode (the session's
+ * settings at the call's bitrate), VP8 decode and stamp read-back, Opus
+ * encode (the session's settings) and decode of the tone bursts. Both
+ * calls do this work with the same libraries and settings, so it is the
+ * floor under either's CPU per side; what is above it is the rest of the
+ * stack (threads, queues, RTP, SRTP, ICE, jitter buffer). */
+static int codec_floor(double seconds)
+{
+    media_vp8_enc_config vc = MEDIA_VP8_ENC_CONFIG_INIT;
+    vc.width = WIDTH;
+    vc.height = HEIGHT;
+    vc.fps = FPS;
+    vc.bitrate_kbps = video_kbps;
+    media_opus_enc_config oc = MEDIA_OPUS_ENC_CONFIG_INIT;
+    oc.bitrate_bps = 32000;
+    oc.dtx = false;
+    media_vp8_enc *venc = NULL;
+    media_vp8_dec *vdec = NULL;
+    media_opus_enc *aenc = NULL;
+    media_opus_dec *adec = NULL;
+    media_i420 pic = {0}, out;
+    int rc = -1;
+    if (media_vp8_enc_new(&venc, &vc) != MEDIA_OK ||
+        media_vp8_dec_new(&vdec, 1) != MEDIA_OK ||
+        media_opus_enc_new(&aenc, &oc) != MEDIA_OK ||
+        media_opus_dec_new(&adec, 1) != MEDIA_OK ||
+        media_i420_alloc(&pic, WIDTH, HEIGHT) != MEDIA_OK) {
+        fprintf(stderr, "media-call: codecs for the floor failed\n");
+        goto out;
+    }
+    media_synth_audio syn;
+    media_synth_audio_init(&syn, 1, 100);
+    static int16_t pcm[MEDIA_OPUS_FRAME], dec[5760];
+    uint8_t pkt[MEDIA_OPUS_MAX_PACKET];
+    int vframes = (int) (seconds * FPS), aframes = (int) (seconds * 50);
+    double v0 = thread_cpu();
+    for (int i = 0; i < vframes; i++) {
+        media_vp8_frame f;
+        bool corrupt;
+        uint32_t n;
+        int64_t cap;
+        media_synth_video_fill(&pic, (uint32_t) i, g_get_monotonic_time());
+        if (media_vp8_enc_encode(venc, &pic, (int64_t) i * 33333, &f) !=
+                MEDIA_OK ||
+            (f.len > 0 && (media_vp8_dec_decode(vdec, f.data, f.len, &out,
+                                                &corrupt) != MEDIA_OK ||
+                           media_synth_read(&out, &n, &cap) != MEDIA_OK))) {
+            fprintf(stderr, "media-call: floor: VP8 round trip failed\n");
+            goto out;
+        }
+    }
+    double vcpu = thread_cpu() - v0;
+    double a0 = thread_cpu();
+    for (int i = 0; i < aframes; i++) {
+        size_t len = 0;
+        media_synth_audio_fill(&syn, pcm, MEDIA_OPUS_FRAME);
+        if (media_opus_enc_encode(aenc, pcm, pkt, sizeof pkt, &len) !=
+                MEDIA_OK ||
+            media_opus_dec_decode(adec, pkt, len, dec, G_N_ELEMENTS(dec)) <=
+                0) {
+            fprintf(stderr, "media-call: floor: Opus round trip failed\n");
+            goto out;
+        }
+    }
+    double acpu = thread_cpu() - a0;
+    printf("floor per_side_s_per_min=%.2f video_s_per_min=%.2f "
+           "audio_s_per_min=%.2f vp8_ms_per_frame=%.2f\n",
+           (vcpu + acpu) / seconds * 60, vcpu / seconds * 60,
+           acpu / seconds * 60, vcpu * 1000 / vframes);
+    rc = 0;
+out:
+    media_i420_free(&pic);
+    media_vp8_enc_free(venc);
+    media_vp8_dec_free(vdec);
+    media_opus_enc_free(aenc);
+    media_opus_dec_free(adec);
+    return rc;
 }
 
 /* ====================================================================== */
@@ -861,10 +1044,13 @@ static int encode720(double seconds)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: media-call [-t SECONDS] [--kbps N] [--verbose] "
-                    "[--no-webrtcbin]\n"
-                    "  -t SECONDS  length of each call (default 10, 2..600)\n"
-                    "  --kbps N    VP8 bitrate of both calls (default 600)\n");
+    fprintf(stderr,
+            "usage: media-call [-t SECONDS] [--kbps N] [--verbose] "
+            "[--threads] [--no-lip-sync] [--no-webrtcbin]\n"
+            "  -t SECONDS  length of each call (default 10, 2..600)\n"
+            "  --kbps N    VP8 bitrate of both calls (default 600)\n"
+            "  --threads   CPU per thread name of each call\n"
+            "  --no-lip-sync  our sessions do not delay video to audio\n");
 }
 
 static bool parse_num(const char *s, double lo, double hi, double *out)
@@ -898,6 +1084,10 @@ int main(int argc, char **argv)
             video_kbps = (int) v;
         } else if (strcmp(argv[i], "--verbose") == 0) {
             verbose = true;
+        } else if (strcmp(argv[i], "--no-lip-sync") == 0) {
+            lip_sync = false;
+        } else if (strcmp(argv[i], "--threads") == 0) {
+            per_thread = true;
         } else if (strcmp(argv[i], "--no-webrtcbin") == 0) {
             with_webrtcbin = false;
         } else {
@@ -936,6 +1126,8 @@ int main(int argc, char **argv)
         }
         fflush(stdout);
     }
+    if (status == 0 && codec_floor(call_seconds) != 0)
+        status = 1;
     if (encode720(call_seconds) != 0)
         status = 1;
     g_array_unref(ours_rx.delays);

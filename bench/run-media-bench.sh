@@ -41,7 +41,8 @@ echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3
 echo "# $(uname -srm); each call ${secs} s after a 1 s warm-up"
 
 set +e
-"$call" -t "$secs" >"$out"
+"$call" -t "$secs" --threads >"$out"
+grep "^# threads" "$out" || true
 rc=$?
 set -e
 if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
@@ -58,6 +59,7 @@ $1 == "delay" { p50[$2] = v("p50_ms"); p95[$2] = v("p95_ms"); n[$2] = v("frames"
 $1 == "cpu" && $2 == "ours" { oc = v("per_side_s_per_min"); kbps = v("kbps") }
 $1 == "cpu" && $2 == "webrtcbin" { wc = v("per_side_s_per_min") }
 $1 == "cpu" && $2 ~ /^ratio=/ { split($2, a, "="); ratio = a[2] }
+$1 == "floor" { fl = v("per_side_s_per_min"); flv = v("video_s_per_min"); fla = v("audio_s_per_min"); flms = v("vp8_ms_per_frame") }
 $1 == "encode720" { ms = v("ms_per_frame"); fps = v("fps_cpu"); worst = v("worst_ms"); rt = v("realtime"); cu = v("cpu_used") }
 END {
     printf "%-52s %-22s %-22s %s\n", "benchmark", "ours", "webrtcbin", "verdict"
@@ -68,6 +70,10 @@ END {
     }
     if (oc != "")
         printf "%-52s %-22s %-22s %s\n", "CPU s per minute per side (VP8 " kbps " kbit/s)", oc, (wc != "") ? wc : "-", (ratio != "") ? "ratio " ratio ", " verdict(ratio <= 0.6) : "-"
+    if (fl != "") {
+        printf "%-52s %-22s %-22s %s\n", "  codec work alone per side (same for both)", fl, fl, "VP8 " flv " + Opus " fla "; " flms " ms/frame"
+        printf "%-52s %-22s %-22s %s\n", "  CPU above the codec work", sprintf("%.2f", oc - fl), (wc != "") ? sprintf("%.2f", wc - fl) : "-", (wc != "" && wc - fl > 0) ? sprintf("ratio %.3f", (oc - fl) / (wc - fl)) : ""
+    }
     if (ms != "")
         printf "%-52s %-22s %-22s %s\n", "VP8 1280x720 encode, one core (cpu-used " cu ")", ms " ms/frame = " fps " fps", "-", "worst " worst " ms; " verdict(rt == "yes")
 }' "$out"
