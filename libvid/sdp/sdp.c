@@ -361,6 +361,8 @@ typedef struct {
     unsigned fb;
     bool fec;
     unsigned minptime;
+    bool has_apt; /* rtx: fmtp apt= */
+    uint8_t apt;
 } fmt_info;
 
 /* Transport attributes of one level (session or m-line). */
@@ -634,6 +636,13 @@ static sdp_status read_fmtp(media_scratch *x, const char *value,
                 return sdp_set_error(err, SDP_ERR_SYNTAX, "%s: bad minptime",
                                      where);
             f->minptime = (unsigned) v;
+        } else if (strcmp(kv, "apt") == 0) {
+            if (!sdp_parse_uint(eq + 1, strlen(eq + 1), 127, &v))
+                return sdp_set_error(err, SDP_ERR_BAD_PAYLOAD_TYPE,
+                                     "%s: bad apt for payload type %u", where,
+                                     f->pt);
+            f->has_apt = true;
+            f->apt = (uint8_t) v;
         }
     }
     return SDP_OK;
@@ -733,6 +742,7 @@ typedef struct {
     unsigned n;
     bool has_fid;
     uint32_t fid_primary;
+    uint32_t fid_rtx;
 } ssrc_table;
 
 static bool read_msid(const char *v, char *stream, char *track)
@@ -802,6 +812,11 @@ static sdp_status read_ssrc_group(ssrc_table *t, const char *value,
 
     if (value == NULL || !split_spaces(value, tok, tlen, 16, &n) || n < 2)
         return sdp_set_error(err, SDP_ERR_SYNTAX, "%s: bad ssrc-group", where);
+    if (tlen[0] == 3 && memcmp(tok[0], "FID", 3) == 0 && n != 3)
+        return sdp_set_error(err, SDP_ERR_SYNTAX,
+                             "%s: ssrc-group FID needs two SSRCs (media, "
+                             "RFC 4588 rtx), has %zu",
+                             where, n - 1);
     for (size_t i = 1; i < n; i++) {
         if (!sdp_parse_uint(tok[i], tlen[i], G_MAXUINT32, &v))
             return sdp_set_error(err, SDP_ERR_SYNTAX, "%s: bad ssrc-group",
@@ -810,6 +825,10 @@ static sdp_status read_ssrc_group(ssrc_table *t, const char *value,
             !t->has_fid) {
             t->has_fid = true;
             t->fid_primary = (uint32_t) v;
+            if (!sdp_parse_uint(tok[2], tlen[2], G_MAXUINT32, &v))
+                return sdp_set_error(err, SDP_ERR_SYNTAX, "%s: bad ssrc-group",
+                                     where);
+            t->fid_rtx = (uint32_t) v;
         }
     }
     return SDP_OK;
@@ -1003,6 +1022,40 @@ static sdp_status read_media(const GstSDPMedia *gm, unsigned idx,
     if (m->bundle_only && m->rejected)
         m->rejected = false;
 
+    /* An rtx payload type must name a payload type of this m-line. */
+    for (unsigned i = 0; i < x->n_fmts; i++) {
+        const fmt_info *f = &x->fmts[i];
+        bool found = false;
+        if (!f->has_rtpmap || g_ascii_strcasecmp(f->name, "rtx") != 0)
+            continue;
+        if (!f->has_apt)
+            return sdp_set_error(err, SDP_ERR_BAD_PAYLOAD_TYPE,
+                                 "%s: rtx payload type %u has no fmtp apt",
+                                 where, f->pt);
+        for (unsigned k = 0; k < x->n_fmts; k++)
+            found = found || (k != i && x->fmts[k].pt == f->apt);
+        if (!found)
+            return sdp_set_error(err, SDP_ERR_BAD_PAYLOAD_TYPE,
+                                 "%s: rtx payload type %u: apt=%u is not a "
+                                 "payload type of the m-line",
+                                 where, f->pt, f->apt);
+    }
+    /* An FID group pairs two SSRCs listed on this m-line. */
+    if (ssrcs.has_fid) {
+        bool prim = false, rtx = false;
+        for (unsigned i = 0; i < ssrcs.n; i++) {
+            prim = prim || ssrcs.s[i].ssrc == ssrcs.fid_primary;
+            rtx = rtx || ssrcs.s[i].ssrc == ssrcs.fid_rtx;
+        }
+        if (!prim || !rtx || ssrcs.fid_primary == ssrcs.fid_rtx)
+            return sdp_set_error(err, SDP_ERR_SYNTAX,
+                                 "%s: ssrc-group FID %u %u: both SSRCs must "
+                                 "be distinct a=ssrc of the m-line",
+                                 where, (unsigned) ssrcs.fid_primary,
+                                 (unsigned) ssrcs.fid_rtx);
+        m->has_rtx_ssrc = true;
+        m->rtx_ssrc = ssrcs.fid_rtx;
+    }
     /* The primary SSRC: first of an FID group, else the first listed. */
     if (ssrcs.n > 0) {
         const ssrc_info *p = &ssrcs.s[0];
@@ -1289,6 +1342,20 @@ static const fmt_info *find_codec(const sdp_media *m, const media_scratch *x)
     return NULL;
 }
 
+/* The RFC 4588 rtx payload type whose apt is the chosen codec, or 0. */
+static uint8_t find_rtx(const sdp_media *m, const media_scratch *x)
+{
+    if (m->kind != SDP_MEDIA_VIDEO)
+        return 0;
+    for (unsigned i = 0; i < x->n_fmts; i++) {
+        const fmt_info *f = &x->fmts[i];
+        if (f->has_rtpmap && g_ascii_strcasecmp(f->name, "rtx") == 0 &&
+            f->clock == m->clock_rate && f->has_apt && f->apt == m->pt)
+            return f->pt;
+    }
+    return 0;
+}
+
 static void take_codec(sdp_media *m, const fmt_info *f)
 {
     m->pt = f->pt;
@@ -1325,6 +1392,7 @@ sdp_status sdp_parse_offer(sdp_description **out, const char *text, size_t len,
             continue;
         }
         take_codec(m, f);
+        m->rtx_pt = find_rtx(m, &x[i]);
         have[m->kind] = true;
     }
     g_free(x);
@@ -1403,16 +1471,18 @@ sdp_status sdp_parse_answer(sdp_description **out, const char *text, size_t len,
             MISMATCH("m-line %u: answer mid \"%s\", offer mid \"%s\"", i,
                      m->mid, o->mid);
         for (unsigned k = 0; k < x[i].n_fmts; k++) {
-            if (x[i].fmts[k].pt != o->pt)
+            if (x[i].fmts[k].pt == o->pt)
+                f = &x[i].fmts[k];
+            else if (o->rtx_pt == 0 || x[i].fmts[k].pt != o->rtx_pt)
                 MISMATCH("m-line %u: answer uses payload type %u that we "
                          "did not offer",
                          i, x[i].fmts[k].pt);
-            f = &x[i].fmts[k];
         }
         if (f == NULL || find_codec(m, &x[i]) != f)
             MISMATCH("m-line %u: answer lacks %s", i,
                      m->kind == SDP_MEDIA_AUDIO ? "opus/48000/2" : "VP8/90000");
         take_codec(m, f);
+        m->rtx_pt = find_rtx(m, &x[i]);
         m->rtcp_fb &= o->rtcp_fb;
         m->rtcp_rsize = m->rtcp_rsize && o->rtcp_rsize;
         for (unsigned id = 1; id < 256; id++) {
@@ -1512,8 +1582,16 @@ static sdp_status check_local(const sdp_local *l, sdp_error *err)
                    SDP_MAX_TOKEN)))
         BAD("msid stream and track ids must be 1..64 token characters");
     if ((l->opus_pt != 0 && !pt_ok(l->opus_pt)) ||
-        (l->vp8_pt != 0 && !pt_ok(l->vp8_pt)))
+        (l->vp8_pt != 0 && !pt_ok(l->vp8_pt)) ||
+        (l->rtx_pt != 0 && !pt_ok(l->rtx_pt)))
         BAD("payload types must be 0..63 or 96..127");
+    if (l->video_rtx &&
+        (l->rtx_pt != 0 ? l->rtx_pt : 97) == (l->vp8_pt != 0 ? l->vp8_pt : 96))
+        BAD("rtx payload type equals the VP8 payload type");
+    if (l->video_rtx && dir_sends(l->video_direction) &&
+        (l->video_rtx_ssrc == 0 || l->video_rtx_ssrc == l->video_ssrc ||
+         l->video_rtx_ssrc == l->audio_ssrc))
+        BAD("video_rtx_ssrc must be set and differ from the other SSRCs");
 #undef BAD
     return SDP_OK;
 }
@@ -1527,6 +1605,10 @@ static void fill_source(sdp_media *m, const sdp_local *l)
         return;
     m->has_ssrc = true;
     m->ssrc = audio ? l->audio_ssrc : l->video_ssrc;
+    if (!audio && m->rtx_pt != 0) {
+        m->has_rtx_ssrc = true;
+        m->rtx_ssrc = l->video_rtx_ssrc;
+    }
     copy_str(m->cname, sizeof(m->cname), l->cname);
     copy_str(m->msid_stream, sizeof(m->msid_stream),
              l->stream_id[0] != '\0' ? l->stream_id : "-");
@@ -1581,6 +1663,8 @@ sdp_status sdp_offer_new(sdp_description **out, const sdp_local *l,
         } else {
             m->pt = l->vp8_pt != 0 ? l->vp8_pt : 96;
             m->clock_rate = 90000;
+            if (l->video_rtx)
+                m->rtx_pt = l->rtx_pt != 0 ? l->rtx_pt : 97;
             m->rtcp_fb = SDP_FB_ALL;
         }
         g_snprintf(m->first_fmt, sizeof(m->first_fmt), "%u", m->pt);
@@ -1639,6 +1723,7 @@ sdp_status sdp_answer_new(sdp_description **out, const sdp_description *off,
         m->pt = o->pt;
         m->clock_rate = o->clock_rate;
         m->channels = o->channels;
+        m->rtx_pt = !audio && l->video_rtx ? o->rtx_pt : 0;
         if (audio) {
             m->opus_minptime = 10;
             m->opus_useinbandfec = true;
@@ -1703,7 +1788,11 @@ static sdp_status check_description(const sdp_description *d, sdp_error *err)
             continue;
         if (m->kind == SDP_MEDIA_OTHER || m->mid[0] == '\0' || !pt_ok(m->pt) ||
             (unsigned) m->direction > SDP_DIR_INACTIVE ||
-            m->n_candidates > SDP_MAX_CANDIDATES)
+            m->n_candidates > SDP_MAX_CANDIDATES ||
+            (m->rtx_pt != 0 && (m->kind != SDP_MEDIA_VIDEO ||
+                                !pt_ok(m->rtx_pt) || m->rtx_pt == m->pt)) ||
+            (m->has_rtx_ssrc &&
+             (!m->has_ssrc || m->rtx_pt == 0 || m->rtx_ssrc == m->ssrc)))
             BAD("m-line %u: bad kind, mid, payload type, direction or "
                 "candidates",
                 i);
@@ -1752,6 +1841,10 @@ static void write_media(GstSDPMessage *msg, const sdp_description *d,
         char pt[8];
         g_snprintf(pt, sizeof(pt), "%u", m->pt);
         gst_sdp_media_add_format(&gm, pt);
+        if (m->rtx_pt != 0) {
+            g_snprintf(pt, sizeof(pt), "%u", m->rtx_pt);
+            gst_sdp_media_add_format(&gm, pt);
+        }
     }
     gst_sdp_media_add_connection(&gm, "IN", "IP4", "0.0.0.0", 0, 0);
     gst_sdp_media_add_attribute(&gm, "ice-ufrag", d->ice_ufrag);
@@ -1791,9 +1884,21 @@ static void write_media(GstSDPMessage *msg, const sdp_description *d,
         add_attr(&gm, "fmtp", "%u %s", m->pt, s->str);
         g_string_free(s, TRUE);
     }
+    if (m->rtx_pt != 0) {
+        add_attr(&gm, "rtpmap", "%u rtx/%u", m->rtx_pt, m->clock_rate);
+        add_attr(&gm, "fmtp", "%u apt=%u", m->rtx_pt, m->pt);
+    }
+    if (m->has_rtx_ssrc)
+        add_attr(&gm, "ssrc-group", "FID %u %u", (unsigned) m->ssrc,
+                 (unsigned) m->rtx_ssrc);
     if (m->has_ssrc) {
         add_attr(&gm, "ssrc", "%u cname:%s", (unsigned) m->ssrc, m->cname);
         add_attr(&gm, "ssrc", "%u msid:%s %s", (unsigned) m->ssrc,
+                 m->msid_stream, m->msid_track);
+    }
+    if (m->has_rtx_ssrc) {
+        add_attr(&gm, "ssrc", "%u cname:%s", (unsigned) m->rtx_ssrc, m->cname);
+        add_attr(&gm, "ssrc", "%u msid:%s %s", (unsigned) m->rtx_ssrc,
                  m->msid_stream, m->msid_track);
     }
     for (unsigned c = 0; c < m->n_candidates; c++) {

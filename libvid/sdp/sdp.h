@@ -11,7 +11,8 @@
  * useinbandfec=1) and one video m-line (VP8/90000), profile
  * UDP/TLS/RTP/SAVPF, rtcp-mux required, rtcp-rsize, rtcp-fb nack, nack pli,
  * ccm fir, goog-remb, transport-cc, header extensions mid, abs-send-time and
- * transport-wide-cc, one SSRC per m-line with cname and msid, ICE
+ * transport-wide-cc, one SSRC per m-line with cname and msid (video: plus
+ * an RFC 4588 rtx pt and FID SSRC when sdp_local.video_rtx), ICE
  * ufrag/pwd, a sha-256 DTLS fingerprint and a=setup. Other m-lines of a
  * remote offer (data channels, a second video, ...) are answered with port 0.
  *
@@ -219,6 +220,10 @@ typedef struct {
     unsigned opus_minptime; /* 0 = absent */
     bool opus_useinbandfec;
     unsigned rtcp_fb; /* SDP_FB_* for pt */
+    /* RFC 4588 retransmission (video): a=rtpmap:<rtx_pt> rtx/90000 with
+     * a=fmtp:<rtx_pt> apt=<pt>; 0 = no RTX. When parsed: the offer's rtx
+     * payload type whose apt is the chosen VP8 pt. */
+    uint8_t rtx_pt;
     bool rtcp_mux;
     bool rtcp_rsize;
     uint8_t ext_id[SDP_EXT_COUNT_]; /* 0 = not negotiated */
@@ -228,6 +233,10 @@ typedef struct {
     char cname[SDP_MAX_CNAME + 1];
     char msid_stream[SDP_MAX_TOKEN + 1];
     char msid_track[SDP_MAX_TOKEN + 1];
+    /* The rtx stream's SSRC: a=ssrc-group:FID <ssrc> <rtx_ssrc>, both
+     * listed with a=ssrc on the m-line. */
+    bool has_rtx_ssrc;
+    uint32_t rtx_ssrc;
     /* Candidates in the SDP itself (non-trickle or gathered early). */
     sdp_candidate *candidates; /* owned, n_candidates entries */
     unsigned n_candidates;
@@ -288,6 +297,9 @@ typedef struct {
     char video_track[SDP_MAX_TOKEN + 1]; /* "" = "video" */
     uint8_t opus_pt;                     /* our offer's pt; 0 = 111 */
     uint8_t vp8_pt;                      /* 0 = 96 */
+    bool video_rtx;          /* offer/accept RFC 4588 RTX for video */
+    uint8_t rtx_pt;          /* our offer's rtx pt; 0 = 97 */
+    uint32_t video_rtx_ssrc; /* required when sending video with RTX */
 } sdp_local;
 #define SDP_LOCAL_INIT                                                         \
     {                                                                          \

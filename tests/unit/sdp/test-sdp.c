@@ -201,6 +201,9 @@ static void test_chrome_offer(void)
     g_assert_true(v->rtcp_rsize);
     g_assert_cmpuint(v->ext_id[SDP_EXT_MID], ==, 4);
     g_assert_cmpuint(v->ssrc, ==, 3141592653U); /* FID primary */
+    g_assert_cmpuint(v->rtx_pt, ==, 97);        /* apt=96, not 117 (red) */
+    g_assert_true(v->has_rtx_ssrc);
+    g_assert_cmpuint(v->rtx_ssrc, ==, 1618033988U);
 
     g_assert_cmpint(sdp_answer_new(&answer, d, &l, &err), ==, SDP_OK);
     g_assert_cmpint(sdp_format(answer, &text, &err), ==, SDP_OK);
@@ -210,6 +213,98 @@ static void test_chrome_offer(void)
                                   "sdes:mid\r\n"));
     g_assert_nonnull(strstr(text, "a=extmap-allow-mixed\r\n"));
     g_assert_nonnull(strstr(text, "a=group:BUNDLE 0 1\r\n"));
+}
+
+/* RFC 4588 RTX: our offer/answer carry it, parsing picks it, bad ones
+ * are refused, offers without it still work (RTX off). */
+static void test_rtx(void)
+{
+    sdp_local l = sample_local();
+    g_autoptr(sdp_description) offer = NULL;
+    g_autoptr(sdp_description) parsed = NULL;
+    g_autoptr(sdp_description) answer = NULL;
+    g_autoptr(sdp_description) parsed_answer = NULL;
+    g_autoptr(sdp_description) plain = NULL;
+    g_autoptr(sdp_description) plain_answer = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *atext = NULL;
+    g_autofree char *ptext = NULL;
+    sdp_error err = {0};
+    char *bad;
+
+    l.video_rtx = true;
+    l.video_rtx_ssrc = 33333333;
+    g_assert_cmpint(sdp_offer_new(&offer, &l, &err), ==, SDP_OK);
+    g_assert_cmpint(sdp_format(offer, &text, &err), ==, SDP_OK);
+    g_assert_nonnull(strstr(text, "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n"));
+    g_assert_nonnull(strstr(text, "a=rtpmap:97 rtx/90000\r\n"));
+    g_assert_nonnull(strstr(text, "a=fmtp:97 apt=96\r\n"));
+    g_assert_nonnull(strstr(text, "a=ssrc-group:FID 22222222 33333333\r\n"));
+    g_assert_nonnull(strstr(text, "a=ssrc:33333333 cname:vidcname1\r\n"));
+    g_assert_cmpint(sdp_parse_offer(&parsed, text, strlen(text), &err), ==,
+                    SDP_OK);
+    g_assert_cmpuint(parsed->media[1].pt, ==, 96);
+    g_assert_cmpuint(parsed->media[1].rtx_pt, ==, 97);
+    g_assert_true(parsed->media[1].has_rtx_ssrc);
+    g_assert_cmpuint(parsed->media[1].ssrc, ==, 22222222);
+    g_assert_cmpuint(parsed->media[1].rtx_ssrc, ==, 33333333);
+    g_assert_cmpuint(parsed->media[0].rtx_pt, ==, 0);
+
+    /* The answer takes the offer's rtx pt and its own rtx SSRC. */
+    l.video_rtx_ssrc = 44444444;
+    l.video_ssrc = 55555555;
+    l.session_id = 0;
+    g_assert_cmpint(sdp_answer_new(&answer, parsed, &l, &err), ==, SDP_OK);
+    g_assert_cmpint(sdp_format(answer, &atext, &err), ==, SDP_OK);
+    g_assert_nonnull(strstr(atext, "a=fmtp:97 apt=96\r\n"));
+    g_assert_nonnull(strstr(atext, "a=ssrc-group:FID 55555555 44444444\r\n"));
+    g_assert_cmpint(
+        sdp_parse_answer(&parsed_answer, atext, strlen(atext), offer, &err), ==,
+        SDP_OK);
+    g_assert_cmpuint(parsed_answer->media[1].rtx_pt, ==, 97);
+    g_assert_cmpuint(parsed_answer->media[1].rtx_ssrc, ==, 44444444);
+
+    /* An offer without rtx: accepted, RTX off in the answer. */
+    ptext = drop_lines(text, "a=rtpmap:97");
+    ptext = subst_take(ptext, "a=fmtp:97 apt=96\r\n", "");
+    ptext = subst_take(ptext, "SAVPF 96 97", "SAVPF 96");
+    g_assert_cmpint(sdp_parse_offer(&plain, ptext, strlen(ptext), &err), ==,
+                    SDP_OK);
+    g_assert_cmpuint(plain->media[1].rtx_pt, ==, 0);
+    g_assert_cmpint(sdp_answer_new(&plain_answer, plain, &l, &err), ==, SDP_OK);
+    g_assert_cmpuint(plain_answer->media[1].rtx_pt, ==, 0);
+    g_assert_false(plain_answer->media[1].has_rtx_ssrc);
+
+    /* apt pointing at a payload type not on the m-line. */
+    bad = subst(text, "a=fmtp:97 apt=96", "a=fmtp:97 apt=98");
+    g_assert_cmpint(offer_status(bad, strlen(bad), &err), ==,
+                    SDP_ERR_BAD_PAYLOAD_TYPE);
+    g_assert_nonnull(strstr(err.message, "apt=98"));
+    g_free(bad);
+    /* rtx without apt. */
+    bad = subst(text, "a=fmtp:97 apt=96\r\n", "");
+    g_assert_cmpint(offer_status(bad, strlen(bad), &err), ==,
+                    SDP_ERR_BAD_PAYLOAD_TYPE);
+    g_free(bad);
+    /* FID group with one SSRC, or an SSRC not on the m-line. */
+    bad = subst(text, "FID 22222222 33333333", "FID 22222222");
+    g_assert_cmpint(offer_status(bad, strlen(bad), &err), ==, SDP_ERR_SYNTAX);
+    g_free(bad);
+    bad = subst(text, "FID 22222222 33333333", "FID 22222222 77777777");
+    g_assert_cmpint(offer_status(bad, strlen(bad), &err), ==, SDP_ERR_SYNTAX);
+    g_free(bad);
+
+    /* Local parameters: RTX SSRC required when sending video. */
+    {
+        sdp_description *none = NULL;
+        l.video_rtx_ssrc = 0;
+        g_assert_cmpint(sdp_offer_new(&none, &l, &err), ==,
+                        SDP_ERR_INVALID_ARG);
+        l.video_rtx_ssrc = l.video_ssrc;
+        g_assert_cmpint(sdp_offer_new(&none, &l, &err), ==,
+                        SDP_ERR_INVALID_ARG);
+        g_assert_null(none);
+    }
 }
 
 static void test_firefox_offer(void)
@@ -849,6 +944,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp/round-trip", test_round_trip);
     g_test_add_func("/sdp/chrome-offer", test_chrome_offer);
     g_test_add_func("/sdp/firefox-offer", test_firefox_offer);
+    g_test_add_func("/sdp/rtx", test_rtx);
     g_test_add_func("/sdp/webrtcbin-offer", test_webrtcbin_offer);
     g_test_add_func("/sdp/webrtcbin-answer", test_webrtcbin_answer);
     g_test_add_func("/sdp/rejections", test_rejections);
