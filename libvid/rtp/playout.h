@@ -34,12 +34,13 @@
  * with rtp_rtx_cache_get(); RTCP receiver reports feed rtp_ratectl, whose
  * target bitrate goes to the encoder.
  *
- * Retransmission (chosen): plain retransmission of the very packet that
- * was sent (same SSRC, same sequence number, same bytes). The cache keeps
- * whatever bytes the caller stores, so the transport can store the
- * SRTP-protected datagram and resend it verbatim: no re-encryption of an
- * index already used, no RFC 4588 rtx stream and no SDP change. The
- * receiver's SRTP replay window must cover the NACK history.
+ * Retransmission: the cache keeps whatever bytes the caller stores. The
+ * media session (libvid/session) stores the plain RTP packet and answers
+ * a NACK with an RFC 4588 RTX packet (own payload type and SSRC, original
+ * sequence number in front of the payload): libsrtp refuses to protect one
+ * index twice, so the very datagram cannot be sent again through the
+ * transport. The receiver's SRTP replay window (1024) covers the NACK
+ * history.
  */
 #ifndef VID_RTP_PLAYOUT_H
 #define VID_RTP_PLAYOUT_H
