@@ -293,9 +293,11 @@ int vid_test_server_run(vid_test_server *s, const char *stdin_text, char **out,
                         char **err_out, ...)
 {
     GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+    GSubprocessLauncher *launcher;
     GSubprocess *p;
     GError *err = NULL;
     char *o = NULL, *e = NULL;
+    char *stdin_path = NULL;
     const char *arg;
     va_list ap;
     int status;
@@ -310,16 +312,32 @@ int vid_test_server_run(vid_test_server *s, const char *stdin_text, char **out,
         g_ptr_array_add(argv, g_strdup(arg));
     va_end(ap);
     g_ptr_array_add(argv, NULL);
-    p = g_subprocess_newv((const char *const *) argv->pdata,
-                          G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                              G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                              G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                          &err);
+    /* stdin comes from a file, not a pipe: a command that exits before
+     * reading it (a refused user name) must not make the write fail with
+     * EPIPE, which depends on timing. */
+    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                         G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    if (stdin_text != NULL) {
+        int fd = g_file_open_tmp("vid-test-stdin-XXXXXX", &stdin_path, &err);
+        if (fd < 0)
+            g_error("cannot write the command's input: %s", err->message);
+        close(fd);
+        if (!g_file_set_contents(stdin_path, stdin_text, -1, &err))
+            g_error("cannot write the command's input: %s", err->message);
+        g_subprocess_launcher_set_stdin_file_path(launcher, stdin_path);
+    }
+    p = g_subprocess_launcher_spawnv(launcher,
+                                     (const char *const *) argv->pdata, &err);
     if (p == NULL)
         g_error("cannot run %s: %s", server_bin(), err->message);
     g_ptr_array_free(argv, TRUE);
-    if (!g_subprocess_communicate_utf8(p, stdin_text, NULL, &o, &e, &err))
+    if (!g_subprocess_communicate_utf8(p, NULL, NULL, &o, &e, &err))
         g_error("running the server command: %s", err->message);
+    if (stdin_path != NULL) {
+        g_unlink(stdin_path);
+        g_free(stdin_path);
+    }
+    g_object_unref(launcher);
     status =
         g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p) : -1;
     g_object_unref(p);
