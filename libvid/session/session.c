@@ -24,6 +24,12 @@
 #define SRTP_OVERHEAD 16 /* GCM tag / HMAC-SHA1-80 + MKI-less trailer */
 #define EXT_BLOCK 20     /* 4-byte extension header + 16 bytes of elements */
 #define MAX_NACK 256
+#define VIN_PICS 3    /* pushed pictures: one encoding, two waiting */
+#define AIN_BLOCKS 10 /* pushed audio waiting: 200 ms */
+#define AIN_CAP (AIN_BLOCKS * MEDIA_OPUS_FRAME)
+#define BLACK_INTERVAL_US 1000000 /* muted video: one black picture a second   \
+                                   */
+#define CAPTURE_SANE_US (10 * G_USEC_PER_SEC)
 
 enum { KIND_VIDEO = 1, KIND_AUDIO = 2 };
 
@@ -140,9 +146,25 @@ struct media_session {
 
     /* threads */
     GThread *video_thread, *audio_thread, *vdec_thread, *adec_thread;
-    GMutex stop_mu;
+    GMutex stop_mu; /* also guards the external inputs below */
     GCond stop_cond;
     bool stopping;
+    bool running; /* started: pushes are taken */
+
+    /* external inputs (under stop_mu): a few pooled pictures (free stack
+     * and FIFO of those waiting) and a ring of mono samples */
+    GCond vin_cond, ain_cond;
+    media_i420 vin_pics[VIN_PICS];
+    int64_t vin_us[VIN_PICS];
+    int vin_free[VIN_PICS], vin_ready[VIN_PICS];
+    size_t vin_nfree, vin_nready;
+    int16_t *ain;
+    size_t ain_head, ain_n; /* ain_head: always a multiple of a block */
+    int64_t ain_head_us;    /* capture time of the sample at ain_head */
+    uint32_t ain_skipped;   /* blocks dropped since the last one taken */
+    gint mute_audio, mute_video;
+    media_i420 black;
+    media_opus_enc *aenc_dtx; /* muted audio: silence with DTX */
 
     /* cross-thread requests */
     gint keyframe_req;     /* network -> video encoder */
@@ -762,58 +784,137 @@ static bool wait_until(media_session *s, int64_t until)
     return run;
 }
 
+/* The video encoder's state, on the video thread. */
+typedef struct {
+    int kbps;
+    uint16_t picture_id;
+    bool have_last;
+    int64_t last_pts;
+    uint32_t last_ts;
+} venc_state;
+
+/* Encodes one picture and queues its packets for the network thread. */
+static void encode_picture(media_session *s, venc_state *vs,
+                           const media_i420 *pic, int64_t capture)
+{
+    int want = g_atomic_int_get(&s->target_kbps);
+    want = CLAMP(want, s->cfg.min_kbps, s->cfg.max_kbps);
+    if (want != vs->kbps && media_vp8_enc_set_bitrate(s->venc, want) == 0)
+        vs->kbps = want;
+    if (g_atomic_int_compare_and_exchange(&s->keyframe_req, 1, 0))
+        media_vp8_enc_request_keyframe(s->venc);
+    /* Pushed capture times may repeat or step back: the encoder's pts
+     * and the RTP timestamps must increase. */
+    if (vs->have_last && capture <= vs->last_pts)
+        capture = vs->last_pts + 1;
+    uint32_t ts = video_ts_at(s, capture);
+    if (vs->have_last && (int32_t) (ts - vs->last_ts) <= 0)
+        ts = vs->last_ts + 1;
+    media_vp8_frame ef;
+    if (media_vp8_enc_encode(s->venc, pic, capture, &ef) != 0 || ef.len == 0)
+        return;
+    vs->have_last = true;
+    vs->last_pts = capture;
+    vs->last_ts = ts;
+    rtp_vp8_packetizer pz;
+    if (rtp_vp8_packetizer_init(&pz, ef.data, ef.len, ef.keyframe,
+                                vs->picture_id, NULL,
+                                s->max_payload) == RTP_OK) {
+        for (;;) {
+            out_pkt *op = ring_try_pop(s->pkt_free);
+            if (op == NULL)
+                break; /* network thread far behind: frame lost */
+            bool last = false;
+            int n =
+                rtp_vp8_packetizer_next(&pz, op->data, sizeof op->data, &last);
+            if (n <= 0) {
+                ring_push(s->pkt_free, op);
+                break;
+            }
+            op->kind = KIND_VIDEO;
+            op->len = (size_t) n;
+            op->marker = last;
+            op->keyframe = ef.keyframe;
+            op->ts = ts;
+            ring_push(s->pkt_out, op);
+        }
+        wake_pump(s);
+    }
+    vs->picture_id = (vs->picture_id + 1) & RTP_VP8_PICTURE_ID_MASK;
+    g_mutex_lock(&s->stats_mu);
+    s->st.frames_encoded++;
+    if (ef.keyframe)
+        s->st.keyframes_sent++;
+    rtp_rate_add(&s->rate_enc, capture, ef.len);
+    g_mutex_unlock(&s->stats_mu);
+}
+
+/* external_video: encodes what media_session_push_video() queued, the
+ * newest last; when muted, a black picture a second. */
+static void video_external(media_session *s, venc_state *vs)
+{
+    int64_t next_black = 0;
+    g_mutex_lock(&s->stop_mu);
+    while (!s->stopping) {
+        int64_t now = g_get_monotonic_time();
+        if (g_atomic_int_get(&s->mute_video)) {
+            while (s->vin_nready > 0) /* pushed before the mute */
+                s->vin_free[s->vin_nfree++] = s->vin_ready[--s->vin_nready];
+            if (now < next_black) {
+                g_cond_wait_until(&s->vin_cond, &s->stop_mu, next_black);
+                continue;
+            }
+            next_black = now + BLACK_INTERVAL_US;
+            g_mutex_unlock(&s->stop_mu);
+            encode_picture(s, vs, &s->black, now);
+            g_mutex_lock(&s->stop_mu);
+            continue;
+        }
+        next_black = 0;
+        if (s->vin_nready == 0) {
+            g_cond_wait(&s->vin_cond, &s->stop_mu);
+            continue;
+        }
+        int i = s->vin_ready[0];
+        s->vin_nready--;
+        memmove(s->vin_ready, s->vin_ready + 1,
+                s->vin_nready * sizeof s->vin_ready[0]);
+        int64_t capture = s->vin_us[i];
+        g_mutex_unlock(&s->stop_mu);
+        encode_picture(s, vs, &s->vin_pics[i], capture);
+        g_mutex_lock(&s->stop_mu);
+        s->vin_free[s->vin_nfree++] = i;
+    }
+    g_mutex_unlock(&s->stop_mu);
+}
+
 static gpointer video_main(gpointer data)
 {
     media_session *s = data;
+    venc_state vs;
+    memset(&vs, 0, sizeof vs);
+    vs.picture_id = (uint16_t) g_random_int_range(0, 0x8000);
+    vs.kbps = media_vp8_enc_get_bitrate(s->venc);
+    if (s->cfg.external_video) {
+        video_external(s, &vs);
+        return NULL;
+    }
+    /* the synthetic camera, paced at the frame rate */
     int64_t interval = 1000000 / s->cfg.fps;
     int64_t next = g_get_monotonic_time();
+    int64_t next_black = 0;
     uint32_t frame_no = 0;
-    uint16_t picture_id = (uint16_t) g_random_int_range(0, 0x8000);
-    int kbps = media_vp8_enc_get_bitrate(s->venc);
     while (wait_until(s, next)) {
         int64_t capture = g_get_monotonic_time();
-        int want = g_atomic_int_get(&s->target_kbps);
-        want = CLAMP(want, s->cfg.min_kbps, s->cfg.max_kbps);
-        if (want != kbps && media_vp8_enc_set_bitrate(s->venc, want) == 0)
-            kbps = want;
-        if (g_atomic_int_compare_and_exchange(&s->keyframe_req, 1, 0))
-            media_vp8_enc_request_keyframe(s->venc);
-        media_synth_video_fill(&s->pic, frame_no, capture);
-        media_vp8_frame ef;
-        if (media_vp8_enc_encode(s->venc, &s->pic, capture, &ef) == 0 &&
-            ef.len > 0) {
-            rtp_vp8_packetizer pz;
-            uint32_t ts = video_ts_at(s, capture);
-            if (rtp_vp8_packetizer_init(&pz, ef.data, ef.len, ef.keyframe,
-                                        picture_id, NULL,
-                                        s->max_payload) == RTP_OK) {
-                for (;;) {
-                    out_pkt *op = ring_try_pop(s->pkt_free);
-                    if (op == NULL)
-                        break; /* network thread far behind: frame lost */
-                    bool last = false;
-                    int n = rtp_vp8_packetizer_next(&pz, op->data,
-                                                    sizeof op->data, &last);
-                    if (n <= 0) {
-                        ring_push(s->pkt_free, op);
-                        break;
-                    }
-                    op->kind = KIND_VIDEO;
-                    op->len = (size_t) n;
-                    op->marker = last;
-                    op->keyframe = ef.keyframe;
-                    op->ts = ts;
-                    ring_push(s->pkt_out, op);
-                }
-                wake_pump(s);
+        if (g_atomic_int_get(&s->mute_video)) {
+            if (capture >= next_black) {
+                encode_picture(s, &vs, &s->black, capture);
+                next_black = capture + BLACK_INTERVAL_US;
             }
-            picture_id = (picture_id + 1) & RTP_VP8_PICTURE_ID_MASK;
-            g_mutex_lock(&s->stats_mu);
-            s->st.frames_encoded++;
-            if (ef.keyframe)
-                s->st.keyframes_sent++;
-            rtp_rate_add(&s->rate_enc, capture, ef.len);
-            g_mutex_unlock(&s->stats_mu);
+        } else {
+            media_synth_video_fill(&s->pic, frame_no, capture);
+            encode_picture(s, &vs, &s->pic, capture);
+            next_black = 0;
         }
         frame_no++;
         next += interval;
@@ -824,40 +925,103 @@ static gpointer video_main(gpointer data)
     return NULL;
 }
 
+/* The audio encoder's state, on the audio thread. */
+typedef struct {
+    int loss;
+    bool gap; /* the last block was not sent (DTX): marker on the next */
+} aenc_state;
+
+static const int16_t silence[MEDIA_OPUS_FRAME];
+
+/* Encodes block @p n (20 ms) and queues it; muted: silence through the
+ * DTX encoder, whose "nothing to send" packets are not sent. */
+static void encode_audio(media_session *s, aenc_state *as, const int16_t *pcm,
+                         uint32_t n)
+{
+    int want = g_atomic_int_get(&s->audio_loss_pct);
+    if (want != as->loss) {
+        media_opus_enc_set_loss(s->aenc, MAX(want, 5));
+        as->loss = want;
+    }
+    bool muted = g_atomic_int_get(&s->mute_audio) != 0;
+    out_pkt *op = ring_try_pop(s->pkt_free);
+    size_t len = 0;
+    if (op == NULL)
+        return;
+    if (media_opus_enc_encode(muted ? s->aenc_dtx : s->aenc,
+                              muted ? silence : pcm, op->data, sizeof op->data,
+                              &len) == 0 &&
+        len > (muted ? 2u : 0u)) {
+        op->kind = KIND_AUDIO;
+        op->len = len;
+        op->marker = n == 0 || as->gap;
+        op->keyframe = false;
+        op->ts = s->audio_ts_base + n * MEDIA_OPUS_FRAME;
+        ring_push(s->pkt_out, op);
+        wake_pump(s);
+        as->gap = false;
+    } else {
+        ring_push(s->pkt_free, op);
+        as->gap = true;
+    }
+}
+
+/* external_audio: encodes each 20 ms block media_session_push_audio()
+ * completes; timestamps count blocks from the first one's capture time
+ * and move on when the pushes had a gap of more than 200 ms. */
+static void audio_external(media_session *s, aenc_state *as)
+{
+    int16_t pcm[MEDIA_OPUS_FRAME];
+    bool first = true;
+    int64_t start = 0;
+    uint32_t n = 0;
+    g_mutex_lock(&s->stop_mu);
+    for (;;) {
+        while (!s->stopping && s->ain_n < MEDIA_OPUS_FRAME)
+            g_cond_wait(&s->ain_cond, &s->stop_mu);
+        if (s->stopping)
+            break;
+        memcpy(pcm, s->ain + s->ain_head, sizeof pcm);
+        s->ain_head = (s->ain_head + MEDIA_OPUS_FRAME) % AIN_CAP;
+        s->ain_n -= MEDIA_OPUS_FRAME;
+        int64_t block_us = s->ain_head_us;
+        s->ain_head_us += 20000;
+        uint32_t skipped = s->ain_skipped;
+        s->ain_skipped = 0;
+        g_mutex_unlock(&s->stop_mu);
+        if (first) {
+            start = block_us;
+            s->audio_start_us = start; /* before the first packet queued */
+            first = false;
+        } else {
+            n += 1 + skipped;
+            if (block_us - (start + (int64_t) n * 20000) > 200000)
+                n = (uint32_t) ((block_us - start) / 20000);
+        }
+        encode_audio(s, as, pcm, n);
+        g_mutex_lock(&s->stop_mu);
+    }
+    g_mutex_unlock(&s->stop_mu);
+}
+
 static gpointer audio_main(gpointer data)
 {
     media_session *s = data;
+    aenc_state as = {-1, false};
+    if (s->cfg.external_audio) {
+        audio_external(s, &as);
+        return NULL;
+    }
+    /* the synthetic microphone, paced at 20 ms */
     media_synth_audio syn;
     media_synth_audio_init(&syn, 1, 500);
     int16_t pcm[MEDIA_OPUS_FRAME];
     int64_t start = g_get_monotonic_time();
     s->audio_start_us = start;
     uint32_t n = 0;
-    int loss = -1;
     while (wait_until(s, start + (int64_t) n * 20000)) {
-        int want = g_atomic_int_get(&s->audio_loss_pct);
-        if (want != loss) {
-            media_opus_enc_set_loss(s->aenc, MAX(want, 5));
-            loss = want;
-        }
         media_synth_audio_fill(&syn, pcm, MEDIA_OPUS_FRAME);
-        out_pkt *op = ring_try_pop(s->pkt_free);
-        size_t len = 0;
-        if (op != NULL) {
-            if (media_opus_enc_encode(s->aenc, pcm, op->data, sizeof op->data,
-                                      &len) == 0 &&
-                len > 0) {
-                op->kind = KIND_AUDIO;
-                op->len = len;
-                op->marker = n == 0;
-                op->keyframe = false;
-                op->ts = s->audio_ts_base + n * MEDIA_OPUS_FRAME;
-                ring_push(s->pkt_out, op);
-                wake_pump(s);
-            } else {
-                ring_push(s->pkt_free, op);
-            }
-        }
+        encode_audio(s, &as, pcm, n);
         n++;
         if (start + (int64_t) n * 20000 < g_get_monotonic_time() - 200000) {
             /* far behind: skip ahead (the timestamps keep counting) */
@@ -877,6 +1041,9 @@ static gpointer vdec_main(gpointer data)
         dec_job *j = ring_pop(s->vjob_todo);
         if (j == &stop_job)
             break;
+        if (s->cfg.on_encoded_video != NULL)
+            s->cfg.on_encoded_video(j->data, j->f.len, j->f.timestamp,
+                                    j->f.keyframe, s->cfg.user_data);
         media_i420 pic;
         bool corrupt = false;
         int r =
@@ -959,6 +1126,9 @@ static gpointer adec_main(gpointer data)
                 emit_audio(s, pcm, n, j->f.timestamp, true, false);
             }
         } else {
+            if (s->cfg.on_encoded_audio != NULL)
+                s->cfg.on_encoded_audio(j->data, j->f.len, j->f.timestamp,
+                                        s->cfg.user_data);
             if (pending) {
                 bool fec = media_opus_has_fec(j->data, j->f.len);
                 int n = media_opus_dec_conceal(s->adec, j->data, j->f.len, pcm,
@@ -997,9 +1167,12 @@ static int check_config(const media_session_config *c)
     if (c->version != MEDIA_SESSION_CONFIG_VERSION || c->context == NULL ||
         c->transport == NULL)
         return MEDIA_SESSION_EINVAL;
-    if (c->width < MEDIA_SYNTH_MIN_WIDTH || c->width > 4096 ||
-        c->height < MEDIA_SYNTH_MIN_HEIGHT || c->height > 4096 ||
-        (c->width & 1) || (c->height & 1) || c->fps < 1 || c->fps > 120)
+    /* the synthetic camera needs room for its stamp; VP8 takes 16x16 */
+    int min_w = c->external_video ? 16 : MEDIA_SYNTH_MIN_WIDTH;
+    int min_h = c->external_video ? 16 : MEDIA_SYNTH_MIN_HEIGHT;
+    if (c->width < min_w || c->width > 4096 || c->height < min_h ||
+        c->height > 4096 || (c->width & 1) || (c->height & 1) || c->fps < 1 ||
+        c->fps > 120)
         return MEDIA_SESSION_EINVAL;
     if (c->min_kbps < 30 || c->max_kbps > 20000 ||
         c->min_kbps > c->start_kbps || c->start_kbps > c->max_kbps)
@@ -1068,6 +1241,8 @@ int media_session_new(media_session **out, const media_session_config *cfg)
     s->max_payload = c.mtu - RTP_HEADER_SIZE - EXT_BLOCK - SRTP_OVERHEAD - 2;
     g_mutex_init(&s->stop_mu);
     g_cond_init(&s->stop_cond);
+    g_cond_init(&s->vin_cond);
+    g_cond_init(&s->ain_cond);
     g_mutex_init(&s->stats_mu);
     s->video_seq = (uint16_t) g_random_int();
     s->rtx_seq = (uint16_t) g_random_int();
@@ -1165,8 +1340,29 @@ int media_session_new(media_session **out, const media_session_config *cfg)
     vc.bitrate_kbps = c.start_kbps;
     if (c.send_video && media_vp8_enc_new(&s->venc, &vc) != 0)
         goto fail;
-    if (c.send_video && media_i420_alloc(&s->pic, c.width, c.height) != 0)
+    if (c.send_video && !c.external_video &&
+        media_i420_alloc(&s->pic, c.width, c.height) != 0)
         goto fail;
+    if (c.send_video && media_i420_alloc(&s->black, c.width, c.height) != 0)
+        goto fail;
+    if (c.send_video) {
+        for (int y = 0; y < c.height; y++)
+            memset(s->black.y + (size_t) y * (size_t) s->black.stride_y, 16,
+                   (size_t) c.width);
+        for (int y = 0; y < (c.height + 1) / 2; y++) {
+            memset(s->black.u + (size_t) y * (size_t) s->black.stride_u, 128,
+                   (size_t) (c.width + 1) / 2);
+            memset(s->black.v + (size_t) y * (size_t) s->black.stride_v, 128,
+                   (size_t) (c.width + 1) / 2);
+        }
+    }
+    if (c.send_video && c.external_video) {
+        for (int i = 0; i < VIN_PICS; i++) {
+            if (media_i420_alloc(&s->vin_pics[i], c.width, c.height) != 0)
+                goto fail;
+            s->vin_free[s->vin_nfree++] = i;
+        }
+    }
     if (media_vp8_dec_new(&s->vdec, 1) != 0)
         goto fail;
     media_opus_enc_config oc = MEDIA_OPUS_ENC_CONFIG_INIT;
@@ -1174,6 +1370,16 @@ int media_session_new(media_session **out, const media_session_config *cfg)
     oc.dtx = false; /* a packet every 20 ms: gaps then mean loss */
     if (c.send_audio && media_opus_enc_new(&s->aenc, &oc) != 0)
         goto fail;
+    oc.dtx = true; /* muted: a comfort-noise packet every 400 ms */
+    if (c.send_audio && media_opus_enc_new(&s->aenc_dtx, &oc) != 0)
+        goto fail;
+    if (c.send_audio && c.external_audio) {
+        s->ain = g_try_new0(int16_t, AIN_CAP);
+        if (s->ain == NULL) {
+            rc = MEDIA_SESSION_ENOMEM;
+            goto fail;
+        }
+    }
     if (media_opus_dec_new(&s->adec, 1) != 0)
         goto fail;
     s->st.width = c.send_video ? c.width : 0;
@@ -1201,6 +1407,9 @@ int media_session_start(media_session *s)
     if (s->started)
         return MEDIA_SESSION_ESTATE;
     s->started = true;
+    g_mutex_lock(&s->stop_mu);
+    s->running = true;
+    g_mutex_unlock(&s->stop_mu);
     s->vdec_thread = g_thread_new("vid-vdec", vdec_main, s);
     s->adec_thread = g_thread_new("vid-adec", adec_main, s);
     if (s->cfg.send_video)
@@ -1217,6 +1426,8 @@ void media_session_free(media_session *s)
     g_mutex_lock(&s->stop_mu);
     s->stopping = true;
     g_cond_broadcast(&s->stop_cond);
+    g_cond_broadcast(&s->vin_cond);
+    g_cond_broadcast(&s->ain_cond);
     g_mutex_unlock(&s->stop_mu);
     if (s->video_thread != NULL)
         g_thread_join(s->video_thread);
@@ -1252,9 +1463,16 @@ void media_session_free(media_session *s)
     media_vp8_dec_free(s->vdec);
     media_opus_enc_free(s->aenc);
     media_opus_dec_free(s->adec);
+    media_opus_enc_free(s->aenc_dtx);
     media_i420_free(&s->pic);
+    media_i420_free(&s->black);
+    for (int i = 0; i < VIN_PICS; i++)
+        media_i420_free(&s->vin_pics[i]);
+    g_free(s->ain);
     g_mutex_clear(&s->stop_mu);
     g_cond_clear(&s->stop_cond);
+    g_cond_clear(&s->vin_cond);
+    g_cond_clear(&s->ain_cond);
     g_mutex_clear(&s->stats_mu);
     g_free(s);
 }
@@ -1263,6 +1481,137 @@ void media_session_force_keyframe(media_session *s)
 {
     if (s != NULL)
         g_atomic_int_set(&s->keyframe_req, 1);
+}
+
+static int64_t sane_capture(int64_t capture_us)
+{
+    int64_t now = g_get_monotonic_time();
+    if (capture_us <= 0 || capture_us > now + CAPTURE_SANE_US ||
+        capture_us < now - CAPTURE_SANE_US)
+        return now;
+    return capture_us;
+}
+
+static void copy_plane(uint8_t *dst, int dst_stride, const uint8_t *src,
+                       int src_stride, int w, int h)
+{
+    for (int y = 0; y < h; y++)
+        memcpy(dst + (size_t) y * (size_t) dst_stride,
+               src + (size_t) y * (size_t) src_stride, (size_t) w);
+}
+
+int media_session_push_video(media_session *s, const media_i420 *pic,
+                             int64_t capture_us)
+{
+    if (s == NULL || pic == NULL)
+        return MEDIA_SESSION_EINVAL;
+    if (!s->cfg.external_video || !s->cfg.send_video)
+        return MEDIA_SESSION_ESTATE;
+    int w = s->cfg.width, h = s->cfg.height, cw = (w + 1) / 2;
+    if (pic->y == NULL || pic->u == NULL || pic->v == NULL || pic->width != w ||
+        pic->height != h || pic->stride_y < w || pic->stride_u < cw ||
+        pic->stride_v < cw)
+        return MEDIA_SESSION_EINVAL;
+    capture_us = sane_capture(capture_us);
+    bool dropped = false;
+    int slot = -1;
+    g_mutex_lock(&s->stop_mu);
+    if (g_atomic_int_get(&s->mute_video)) {
+        /* muted: black pictures go out instead; this one is not needed */
+    } else if (!s->running || s->stopping) {
+        dropped = true;
+    } else if (s->vin_nfree > 0) {
+        slot = s->vin_free[--s->vin_nfree];
+    } else if (s->vin_nready > 0) {
+        /* the encoder is behind: the oldest waiting picture makes room */
+        slot = s->vin_ready[0];
+        s->vin_nready--;
+        memmove(s->vin_ready, s->vin_ready + 1,
+                s->vin_nready * sizeof s->vin_ready[0]);
+        dropped = true;
+    } else {
+        dropped = true; /* every buffer is being filled by other pushers */
+    }
+    g_mutex_unlock(&s->stop_mu);
+    if (slot >= 0) {
+        media_i420 *d = &s->vin_pics[slot];
+        copy_plane(d->y, d->stride_y, pic->y, pic->stride_y, w, h);
+        copy_plane(d->u, d->stride_u, pic->u, pic->stride_u, cw, (h + 1) / 2);
+        copy_plane(d->v, d->stride_v, pic->v, pic->stride_v, cw, (h + 1) / 2);
+        g_mutex_lock(&s->stop_mu);
+        s->vin_us[slot] = capture_us;
+        s->vin_ready[s->vin_nready++] = slot;
+        g_cond_signal(&s->vin_cond);
+        g_mutex_unlock(&s->stop_mu);
+    }
+    g_mutex_lock(&s->stats_mu);
+    s->st.frames_pushed++;
+    if (dropped)
+        s->st.frames_push_dropped++;
+    g_mutex_unlock(&s->stats_mu);
+    return MEDIA_SESSION_OK;
+}
+
+int media_session_push_audio(media_session *s, const int16_t *pcm,
+                             size_t frames, int channels, int64_t capture_us)
+{
+    if (s == NULL || (pcm == NULL && frames > 0) || channels < 1 ||
+        channels > 8)
+        return MEDIA_SESSION_EINVAL;
+    if (!s->cfg.external_audio || !s->cfg.send_audio)
+        return MEDIA_SESSION_ESTATE;
+    if (frames == 0)
+        return MEDIA_SESSION_OK;
+    capture_us = sane_capture(capture_us);
+    uint64_t dropped = 0;
+    g_mutex_lock(&s->stop_mu);
+    if (!s->running || s->stopping) {
+        dropped = frames;
+    } else {
+        if (s->ain_n == 0)
+            s->ain_head_us = capture_us;
+        for (size_t i = 0; i < frames; i++) {
+            if (s->ain_n == AIN_CAP) {
+                /* the encoder is behind: drop the oldest block */
+                s->ain_head = (s->ain_head + MEDIA_OPUS_FRAME) % AIN_CAP;
+                s->ain_n -= MEDIA_OPUS_FRAME;
+                s->ain_head_us += 20000;
+                s->ain_skipped++;
+                dropped += MEDIA_OPUS_FRAME;
+            }
+            const int16_t *in = pcm + i * (size_t) channels;
+            int32_t sum = 0;
+            for (int c = 0; c < channels; c++)
+                sum += in[c];
+            s->ain[(s->ain_head + s->ain_n) % AIN_CAP] =
+                (int16_t) (sum / channels);
+            s->ain_n++;
+        }
+        if (s->ain_n >= MEDIA_OPUS_FRAME)
+            g_cond_signal(&s->ain_cond);
+    }
+    g_mutex_unlock(&s->stop_mu);
+    g_mutex_lock(&s->stats_mu);
+    s->st.audio_samples_pushed += frames;
+    s->st.audio_samples_push_dropped += dropped;
+    g_mutex_unlock(&s->stats_mu);
+    return MEDIA_SESSION_OK;
+}
+
+void media_session_set_mute(media_session *s, bool audio, bool video)
+{
+    if (s == NULL)
+        return;
+    g_atomic_int_set(&s->mute_audio, audio ? 1 : 0);
+    g_atomic_int_set(&s->mute_video, video ? 1 : 0);
+    g_mutex_lock(&s->stats_mu);
+    s->st.audio_muted = audio;
+    s->st.video_muted = video;
+    g_mutex_unlock(&s->stats_mu);
+    /* the external video thread: a black picture now, or back to pushes */
+    g_mutex_lock(&s->stop_mu);
+    g_cond_broadcast(&s->vin_cond);
+    g_mutex_unlock(&s->stop_mu);
 }
 
 void media_session_get_stats(media_session *s, media_session_stats *out)

@@ -1,6 +1,7 @@
 /*
- * session.h — one call's media: the synthetic camera and microphone (or
- * later the devices) encoded with VP8 and Opus, packetized into RTP and
+ * session.h — one call's media: the synthetic camera and microphone, or
+ * pictures and audio pushed from real devices, encoded with VP8 and Opus,
+ * packetized into RTP and
  * sent over a libvid transport; the peer's RTP put back in order by the
  * jitter buffers, repaired with NACK/RTX, PLI and Opus FEC/PLC, and
  * decoded to frame and audio callbacks. RTCP (SR, RR, NACK, PLI) runs the
@@ -16,12 +17,19 @@
  *     cfg.transport = t;                   // borrowed, SECURE or not yet
  *     cfg.on_video = show_frame;           // decode thread
  *     cfg.on_audio = play_pcm;             // audio decode thread
+ *     cfg.external_video = true;           // else the synthetic camera
+ *     cfg.external_audio = true;           // else the synthetic microphone
+ *     cfg.on_encoded_video = record_vp8;   // optional, for WebM recording
  *     media_session *s;
  *     media_session_new(&s, &cfg);
  *     // from the transport's on_packet callback:
  *     media_session_receive(s, is_rtcp, buf, len);
  *     ... once the transport is SECURE:
  *     media_session_start(s);
+ *     // from the camera's / microphone's threads:
+ *     media_session_push_video(s, pic, capture_us);
+ *     media_session_push_audio(s, pcm, frames, channels, capture_us);
+ *     media_session_set_mute(s, false, true);  // any thread: black video
  *     ...
  *     media_session_stats st;
  *     media_session_get_stats(s, &st);
@@ -32,10 +40,18 @@
  *     sequence numbers, the retransmission cache, the jitter buffers, the
  *     NACK/PLI/RTCP logic and the rate controller. media_session_new(),
  *     _start(), _receive() and _free() are called on it.
- *   - a video thread paces the camera, encodes VP8 and packetizes;
- *   - an audio thread paces the microphone (20 ms) and encodes Opus;
+ *   - a video thread paces the synthetic camera, encodes VP8 and
+ *     packetizes; with external_video it encodes each picture pushed (no
+ *     clock of its own; when muted it wakes once a second for a black one);
+ *   - an audio thread paces the synthetic microphone (20 ms) and encodes
+ *     Opus; with external_audio it encodes each 20 ms block as the pushes
+ *     complete it;
+ *   - media_session_push_video(), _push_audio(), _set_mute(),
+ *     _force_keyframe() and _get_stats() may be called from any thread
+ *     (the camera's and the microphone's): they only copy into pooled
+ *     buffers under a mutex, set atomics and signal;
  *   - a video decode thread and an audio decode thread call on_video and
- *     on_audio.
+ *     on_audio (and on_encoded_video / on_encoded_audio before decoding).
  * Packets and frames travel between them through fixed-size queues (a
  * mutex-and-condition ring of pointers) of buffers taken from pools made
  * in media_session_new(); nothing is allocated per packet once the
@@ -102,7 +118,7 @@ typedef struct {
     /** Borrowed; must outlive the session. Required. */
     transport *transport;
     bool send_video, send_audio; /* default both */
-    int width, height, fps;      /* synthetic camera, default 640x480@30 */
+    int width, height, fps;      /* camera (synthetic or pushed), 640x480@30 */
     int start_kbps, min_kbps, max_kbps; /* VP8, default 600, 100, 2000 */
     int audio_bps;                      /* Opus, default 32000 */
     /** 0 picks random ones. */
@@ -122,8 +138,24 @@ typedef struct {
     bool lip_sync;
     /** Called on the video decode thread for every decoded picture. */
     void (*on_video)(const media_session_video_frame *f, void *ud);
-    /** Called on the audio decode thread every 20 ms of audio. */
+    /** Called on the audio decode thread every 20 ms of audio (while the
+     *  peer mutes its audio, only for its rare DTX comfort-noise packets). */
     void (*on_audio)(const media_session_audio_frame *f, void *ud);
+    /** true: pictures / audio come from media_session_push_video() /
+     *  _push_audio() (a real camera / microphone) instead of the built-in
+     *  synthetic camera / microphone. Default false. With external_video
+     *  width and height are the size of the pictures pushed (16..4096,
+     *  even) and fps only the encoder's nominal rate. */
+    bool external_video, external_audio;
+    /** Optional: each received complete VP8 frame as the jitter buffer
+     *  assembled it, on the video decode thread just before it is decoded
+     *  (for recording). @frame lives for the call only. */
+    void (*on_encoded_video)(const uint8_t *frame, size_t len, uint32_t rtp_ts,
+                             bool keyframe, void *ud);
+    /** Optional: each received Opus packet (not for lost ones), on the
+     *  audio decode thread before it is decoded. */
+    void (*on_encoded_audio)(const uint8_t *packet, size_t len, uint32_t rtp_ts,
+                             void *ud);
     void *user_data;
 } media_session_config;
 
@@ -163,6 +195,52 @@ void media_session_free(media_session *s);
 /** Asks our encoder for a keyframe (as a received PLI would). Any thread. */
 void media_session_force_keyframe(media_session *s);
 
+/**
+ * Hands one camera picture to the video encoder (cfg.external_video). Any
+ * thread (the camera's); never blocks on the encoder and allocates
+ * nothing: the picture (the configured width x height; read during the
+ * call only) is copied into one of a few pooled buffers. When the encoder
+ * is behind, the oldest picture waiting is replaced (counted in
+ * frames_push_dropped), so the newest is always encoded next. Pictures
+ * pushed before media_session_start() are dropped (counted), those pushed
+ * while video is muted are ignored. @capture_us is the capture time on
+ * the g_get_monotonic_time() clock (it becomes the RTP timestamp and so
+ * drives lip sync); 0 or a time more than 10 s away means "now".
+ * Stop pushing before media_session_free().
+ * @return MEDIA_SESSION_OK, MEDIA_SESSION_EINVAL (NULL, wrong size or
+ *         strides), MEDIA_SESSION_ESTATE (not external_video / not
+ *         send_video)
+ */
+int media_session_push_video(media_session *s, const media_i420 *pic,
+                             int64_t capture_us);
+
+/**
+ * Hands microphone audio to the audio encoder (cfg.external_audio): 48 kHz
+ * S16 interleaved, @frames samples per channel (any number), @channels
+ * 1..8 (mixed down to the encoder's mono). Any thread. The samples are
+ * re-blocked into 20 ms frames; the audio thread encodes each one as soon
+ * as it is complete. Up to 200 ms wait; beyond that the oldest 20 ms
+ * blocks are dropped (counted in audio_samples_push_dropped, and the RTP
+ * timestamps skip them). @capture_us: capture time of the first sample
+ * (monotonic clock; 0 or more than 10 s away: now); it anchors the RTP
+ * timestamps (a gap of more than 200 ms in the pushes moves them on).
+ * Samples pushed before media_session_start() are dropped (counted).
+ * @return MEDIA_SESSION_OK, MEDIA_SESSION_EINVAL, MEDIA_SESSION_ESTATE
+ *         (not external_audio / not send_audio)
+ */
+int media_session_push_audio(media_session *s, const int16_t *pcm,
+                             size_t frames, int channels, int64_t capture_us);
+
+/**
+ * Mutes or unmutes what we send (synthetic and external sources alike).
+ * Any thread. Muted audio encodes silence with Opus DTX: only a
+ * comfort-noise packet about every 400 ms goes out (a few bytes a second;
+ * the sequence numbers stay contiguous, so the peer sees no loss). Muted
+ * video sends a black picture once a second, so the peer's picture goes
+ * black instead of freezing; unmuting resumes with the next picture.
+ */
+void media_session_set_mute(media_session *s, bool audio, bool video);
+
 typedef struct {
     /* send side */
     int width, height;       /* sent */
@@ -191,6 +269,12 @@ typedef struct {
     int64_t video_jb_delay_us, audio_jb_delay_us;
     uint64_t audio_frames_decoded, audio_frames_concealed, audio_frames_fec;
     uint64_t malformed; /* packets dropped as unparsable/unknown */
+    /* external sources and mute */
+    uint64_t frames_pushed;        /* media_session_push_video() accepted */
+    uint64_t frames_push_dropped;  /* replaced before encoding / too early */
+    uint64_t audio_samples_pushed; /* per channel, 48 kHz */
+    uint64_t audio_samples_push_dropped;
+    bool audio_muted, video_muted;
     /* lip sync: last measured (video - audio) playout-minus-capture
      * difference, and the extra delay each buffer got to cancel it */
     int64_t av_offset_us, audio_sync_delay_us, video_sync_delay_us;
