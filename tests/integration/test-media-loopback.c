@@ -5,6 +5,10 @@
  * checked for continuity (every 20 ms accounted for: decoded, FEC or PLC).
  * Impairment comes from the transport's seeded drop hook and from the
  * session's send-filter test hook (for a keyframe lost on purpose).
+ * In the external-source tests A's pictures and audio are pushed from a
+ * thread of the test (as a camera's and a microphone's would be):
+ * stamped synthetic pictures at 30 fps and stereo tone bursts in odd-sized
+ * chunks.
  *
  * Timings asserted are generous (2 cores, possibly loaded); measured
  * figures are printed with g_test_message (meson test -v).
@@ -42,7 +46,21 @@ typedef struct {
     uint64_t audio_frames, audio_concealed, audio_fec, audio_gaps;
     bool have_audio;
     uint32_t last_audio_ts;
+    uint64_t black;        /* pictures without a stamp that are black */
+    int64_t last_stamp_us; /* decoded_us of the last stamped picture */
+    /* the encoded taps */
+    uint64_t enc_video, enc_audio;
+    int enc_first_key; /* -1: none yet */
 } received;
+
+/* Pushes stamped pictures (30 fps) and stereo audio in odd-sized chunks
+ * into a session with external sources, from its own thread. */
+typedef struct {
+    media_session *s;
+    GThread *thread;
+    gint stop;
+    uint32_t frames;
+} pusher;
 
 typedef struct {
     fixture *f;
@@ -59,6 +77,8 @@ typedef struct {
 struct fixture {
     GMainContext *ctx;
     peer a, b;
+    bool external; /* A's sources are pushed by f->push */
+    pusher push;
 };
 
 static void make_cert(X509 **cert, EVP_PKEY **key)
@@ -138,9 +158,18 @@ static void on_video(const media_session_video_frame *vf, void *ud)
     received *r = &((peer *) ud)->rx;
     g_mutex_lock(&r->mu);
     r->frames++;
-    if (!vf->synth_ok) {
+    const media_i420 *pic = vf->pic;
+    const uint8_t *mid_y = pic->y + (size_t) (pic->height / 2) * pic->stride_y;
+    const uint8_t *mid_u = pic->u + (size_t) (pic->height / 4) * pic->stride_u;
+    bool black = !vf->synth_ok && ABS(mid_y[pic->width / 2] - 16) <= 4 &&
+                 ABS(mid_y[pic->width / 4] - 16) <= 4 &&
+                 ABS(mid_u[pic->width / 4] - 128) <= 4;
+    if (black) {
+        r->black++;
+    } else if (!vf->synth_ok) {
         r->synth_bad++;
     } else {
+        r->last_stamp_us = vf->decoded_us;
         if (r->have_frame && vf->frame_no <= r->last_frame_no)
             r->out_of_order++;
         r->have_frame = true;
@@ -154,6 +183,32 @@ static void on_video(const media_session_video_frame *vf, void *ud)
         r->last_keyframe_us = vf->decoded_us;
         r->last_keyframe_ts = vf->rtp_ts;
     }
+    g_mutex_unlock(&r->mu);
+}
+
+static void on_encoded_video(const uint8_t *frame, size_t len, uint32_t rtp_ts,
+                             bool keyframe, void *ud)
+{
+    received *r = &((peer *) ud)->rx;
+    (void) rtp_ts;
+    g_assert_nonnull(frame);
+    g_assert_cmpuint(len, >, 0);
+    g_mutex_lock(&r->mu);
+    if (r->enc_first_key < 0)
+        r->enc_first_key = keyframe;
+    r->enc_video++;
+    g_mutex_unlock(&r->mu);
+}
+
+static void on_encoded_audio(const uint8_t *packet, size_t len, uint32_t rtp_ts,
+                             void *ud)
+{
+    received *r = &((peer *) ud)->rx;
+    (void) rtp_ts;
+    g_assert_nonnull(packet);
+    g_assert_cmpuint(len, >, 0);
+    g_mutex_lock(&r->mu);
+    r->enc_audio++;
     g_mutex_unlock(&r->mu);
 }
 
@@ -182,6 +237,7 @@ static void peer_new(fixture *f, peer *p, peer *other, bool controlling)
     p->other = other;
     g_mutex_init(&p->rx.mu);
     p->rx.delays_us = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    p->rx.enc_first_key = -1;
     make_cert(&p->cert, &p->key);
     transport_config cfg = TRANSPORT_CONFIG_INIT;
     cfg.context = f->ctx;
@@ -226,10 +282,13 @@ static void session_new(fixture *f, peer *p)
     mc.transport = p->t;
     mc.on_video = on_video;
     mc.on_audio = on_audio;
+    mc.on_encoded_video = on_encoded_video;
+    mc.on_encoded_audio = on_encoded_audio;
     mc.user_data = p;
     /* A knows B's SSRCs (as from B's SDP) and ignores any other; B learns
      * A's from the first packets. */
     bool is_a = p == &f->a;
+    mc.external_video = mc.external_audio = is_a && f->external;
     mc.video_ssrc = is_a ? 0xA0000001 : 0xB0000001;
     mc.rtx_ssrc = is_a ? 0xA0000002 : 0xB0000002;
     mc.audio_ssrc = is_a ? 0xA0000003 : 0xB0000003;
@@ -241,10 +300,53 @@ static void session_new(fixture *f, peer *p)
     g_assert_cmpint(media_session_new(&p->s, &mc), ==, 0);
 }
 
+static gpointer pusher_main(gpointer data)
+{
+    pusher *p = data;
+    static const size_t chunks[] = {137, 480, 1001, 7, 2000, 333, 960, 1};
+    media_i420 pic;
+    g_assert_cmpint(media_i420_alloc(&pic, 640, 480), ==, 0);
+    media_synth_audio syn;
+    g_assert_cmpint(media_synth_audio_init(&syn, 2, 500), ==, 0);
+    int16_t *pcm = g_new(int16_t, 2 * 2000);
+    size_t ci = 0;
+    uint64_t samples = 0;
+    int64_t start = g_get_monotonic_time(), next_video = start;
+    while (!g_atomic_int_get(&p->stop)) {
+        int64_t now = g_get_monotonic_time();
+        if (now >= next_video) {
+            g_assert_cmpint(media_synth_video_fill(&pic, p->frames, now), ==,
+                            0);
+            g_assert_cmpint(media_session_push_video(p->s, &pic, now), ==, 0);
+            p->frames++;
+            next_video += G_USEC_PER_SEC / 30;
+            if (next_video < now - 100000)
+                next_video = now;
+        }
+        uint64_t due = (uint64_t) (now - start) * 48 / 1000;
+        while (samples + chunks[ci] <= due) {
+            size_t n = chunks[ci];
+            ci = (ci + 1) % G_N_ELEMENTS(chunks);
+            media_synth_audio_fill(&syn, pcm, n);
+            g_assert_cmpint(
+                media_session_push_audio(
+                    p->s, pcm, n, 2, start + (int64_t) (samples * 1000 / 48)),
+                ==, 0);
+            samples += n;
+        }
+        g_usleep(2000);
+    }
+    g_free(pcm);
+    media_i420_free(&pic);
+    return NULL;
+}
+
 static void fixture_setup(fixture *f, gconstpointer data)
 {
     (void) data;
+    bool external = f->external;
     memset(f, 0, sizeof *f);
+    f->external = external;
     f->ctx = g_main_context_new();
     g_main_context_push_thread_default(f->ctx);
     peer_new(f, &f->a, &f->b, true);
@@ -272,11 +374,26 @@ static void fixture_setup(fixture *f, gconstpointer data)
     g_assert_cmpint(media_session_start(f->a.s), ==, 0);
     g_assert_cmpint(media_session_start(f->b.s), ==, 0);
     g_assert_cmpint(media_session_start(f->a.s), ==, MEDIA_SESSION_ESTATE);
+    if (f->external) {
+        f->push.s = f->a.s;
+        f->push.thread = g_thread_new("test-push", pusher_main, &f->push);
+    }
+}
+
+/* The same with A's camera and microphone pushed from the test. */
+static void fixture_setup_external(fixture *f, gconstpointer data)
+{
+    f->external = true;
+    fixture_setup(f, data);
 }
 
 static void fixture_teardown(fixture *f, gconstpointer data)
 {
     (void) data;
+    if (f->push.thread != NULL) { /* stop pushing before the free */
+        g_atomic_int_set(&f->push.stop, 1);
+        g_thread_join(f->push.thread);
+    }
     peer_clear(&f->a);
     peer_clear(&f->b);
     pump(f, 50000);
@@ -638,6 +755,190 @@ static void test_bad_input(fixture *f, gconstpointer data)
     check_direction(&f->b, &f->a, 0.8, 3);
 }
 
+/* The encoded taps saw every frame/packet the receiver decoded, and the
+ * first video frame was a keyframe. */
+static void check_taps(peer *receiver)
+{
+    media_session_stats st;
+    media_session_get_stats(receiver->s, &st);
+    received *r = &receiver->rx;
+    g_mutex_lock(&r->mu);
+    g_test_message(
+        "taps: %" G_GUINT64_FORMAT " VP8 frames (decoded %" G_GUINT64_FORMAT
+        "), %" G_GUINT64_FORMAT " Opus packets (decoded %" G_GUINT64_FORMAT
+        "), first frame key %d",
+        r->enc_video, st.frames_decoded, r->enc_audio, st.audio_frames_decoded,
+        r->enc_first_key);
+    g_assert_cmpint(r->enc_first_key, ==, 1);
+    g_assert_cmpuint(st.frames_decoded, >, 0);
+    /* a tap runs before its decode: at most a few ahead */
+    g_assert_cmpuint(r->enc_video, >=, st.frames_decoded);
+    g_assert_cmpuint(r->enc_video, <=,
+                     st.frames_decoded + st.decode_errors + 3);
+    g_assert_cmpuint(r->enc_audio, >=, st.audio_frames_decoded);
+    g_assert_cmpuint(r->enc_audio, <=, st.audio_frames_decoded + 3);
+    g_mutex_unlock(&r->mu);
+}
+
+/* A's camera and microphone pushed from the test's thread: the stamped
+ * pictures arrive intact and in order, the audio (pushed in odd-sized
+ * stereo chunks) is decoded, not concealed. Wrong pushes are refused. */
+static void test_external(fixture *f, gconstpointer data)
+{
+    (void) data;
+    pump(f, 4 * G_USEC_PER_SEC);
+    report("A->B external", &f->a, &f->b);
+    report("B->A synthetic", &f->b, &f->a);
+    check_direction(&f->a, &f->b, 0.9, 4);
+    check_direction(&f->b, &f->a, 0.9, 4);
+    media_session_stats sa, sb;
+    media_session_get_stats(f->a.s, &sa);
+    media_session_get_stats(f->b.s, &sb);
+    g_test_message(
+        "A pushed %" G_GUINT64_FORMAT " pictures (%" G_GUINT64_FORMAT
+        " dropped, %" G_GUINT64_FORMAT " encoded), %" G_GUINT64_FORMAT
+        " audio samples (%" G_GUINT64_FORMAT " dropped); B decoded "
+        "%" G_GUINT64_FORMAT " audio frames (%" G_GUINT64_FORMAT " PLC)",
+        sa.frames_pushed, sa.frames_push_dropped, sa.frames_encoded,
+        sa.audio_samples_pushed, sa.audio_samples_push_dropped,
+        sb.audio_frames_decoded, sb.audio_frames_concealed);
+    g_assert_cmpuint(sa.frames_pushed, >=, 4 * 30 * 3 / 4);
+    g_assert_cmpuint(sa.frames_push_dropped, <=, sa.frames_pushed / 10);
+    g_assert_cmpuint(sa.frames_encoded, >=,
+                     (sa.frames_pushed - sa.frames_push_dropped) * 9 / 10);
+    g_assert_cmpuint(sa.audio_samples_pushed, >=, 48000 * 4 * 3 / 4);
+    g_assert_cmpuint(sa.audio_samples_push_dropped, <=,
+                     sa.audio_samples_pushed / 10);
+    g_assert_cmpint(sb.recv_width, ==, 640);
+    g_assert_cmpuint(sb.audio_frames_decoded, >=, 50 * 4 * 7 / 10);
+    g_assert_cmpuint(sb.audio_frames_concealed, <=,
+                     sb.audio_frames_decoded / 10);
+    check_taps(&f->b);
+    check_taps(&f->a);
+
+    /* wrong pushes */
+    media_i420 small, pic;
+    g_assert_cmpint(media_i420_alloc(&small, 320, 240), ==, 0);
+    g_assert_cmpint(media_i420_alloc(&pic, 640, 480), ==, 0);
+    g_assert_cmpint(media_synth_video_fill(&pic, 0, 0), ==, 0);
+    int16_t pcm[960] = {0};
+    g_assert_cmpint(media_session_push_video(f->a.s, &small, 0), ==,
+                    MEDIA_SESSION_EINVAL);
+    g_assert_cmpint(media_session_push_video(f->a.s, NULL, 0), ==,
+                    MEDIA_SESSION_EINVAL);
+    g_assert_cmpint(media_session_push_video(NULL, &pic, 0), ==,
+                    MEDIA_SESSION_EINVAL);
+    media_i420 bad = pic;
+    bad.stride_y = 100;
+    g_assert_cmpint(media_session_push_video(f->a.s, &bad, 0), ==,
+                    MEDIA_SESSION_EINVAL);
+    g_assert_cmpint(media_session_push_video(f->b.s, &pic, 0), ==,
+                    MEDIA_SESSION_ESTATE);
+    g_assert_cmpint(media_session_push_audio(f->b.s, pcm, 960, 1, 0), ==,
+                    MEDIA_SESSION_ESTATE);
+    g_assert_cmpint(media_session_push_audio(f->a.s, pcm, 960, 0, 0), ==,
+                    MEDIA_SESSION_EINVAL);
+    g_assert_cmpint(media_session_push_audio(f->a.s, pcm, 96, 9, 0), ==,
+                    MEDIA_SESSION_EINVAL);
+    g_assert_cmpint(media_session_push_audio(f->a.s, NULL, 960, 1, 0), ==,
+                    MEDIA_SESSION_EINVAL);
+    g_assert_cmpint(media_session_push_audio(NULL, pcm, 960, 1, 0), ==,
+                    MEDIA_SESSION_EINVAL);
+    media_i420_free(&small);
+    media_i420_free(&pic);
+}
+
+typedef struct {
+    uint64_t black, frames, audio_decoded;
+    int64_t last_stamp_us;
+} rx_snap;
+
+static rx_snap snap(peer *p)
+{
+    media_session_stats st;
+    media_session_get_stats(p->s, &st);
+    g_mutex_lock(&p->rx.mu);
+    rx_snap r = {p->rx.black, p->rx.frames, st.audio_frames_decoded,
+                 p->rx.last_stamp_us};
+    g_mutex_unlock(&p->rx.mu);
+    return r;
+}
+
+/* Mute both sides (A pushed, B synthetic): black pictures at about 1 fps
+ * and almost no audio; unmute: stamped pictures and audio again. */
+static void test_mute(fixture *f, gconstpointer data)
+{
+    (void) data;
+    peer *tx[2] = {&f->a, &f->b}, *rx[2] = {&f->b, &f->a};
+    media_session_stats before[2], muted[2], after[2];
+    rx_snap r0[2], r1[2], r2[2];
+    pump(f, 2 * G_USEC_PER_SEC);
+    for (int i = 0; i < 2; i++)
+        media_session_get_stats(tx[i]->s, &before[i]);
+    for (int i = 0; i < 2; i++)
+        media_session_set_mute(tx[i]->s, true, true);
+    gint64 muted_at = g_get_monotonic_time();
+    for (int i = 0; i < 2; i++)
+        r0[i] = snap(rx[i]);
+    pump(f, 2500000);
+    for (int i = 0; i < 2; i++) {
+        media_session_get_stats(tx[i]->s, &muted[i]);
+        r1[i] = snap(rx[i]);
+    }
+    media_session_stats rm;
+    media_session_get_stats(f->b.s, &rm);
+    for (int i = 0; i < 2; i++)
+        media_session_set_mute(tx[i]->s, false, false);
+    gint64 unmuted_at = g_get_monotonic_time();
+    pump(f, 2500000);
+    for (int i = 0; i < 2; i++) {
+        media_session_get_stats(tx[i]->s, &after[i]);
+        r2[i] = snap(rx[i]);
+    }
+    for (int i = 0; i < 2; i++) {
+        g_test_message(
+            "%s: video %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT
+            " (muted) -> %" G_GUINT64_FORMAT " bit/s, audio %" G_GUINT64_FORMAT
+            " -> %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT
+            " bit/s; receiver: %" G_GUINT64_FORMAT
+            " pictures (%" G_GUINT64_FORMAT
+            " black) while muted, audio frames decoded %" G_GUINT64_FORMAT
+            " muted, %" G_GUINT64_FORMAT " after",
+            i == 0 ? "A (pushed)" : "B (synthetic)", before[i].video_bps_sent,
+            muted[i].video_bps_sent, after[i].video_bps_sent,
+            before[i].audio_bps_sent, muted[i].audio_bps_sent,
+            after[i].audio_bps_sent, r1[i].frames - r0[i].frames,
+            r1[i].black - r0[i].black,
+            r1[i].audio_decoded - r0[i].audio_decoded,
+            r2[i].audio_decoded - r1[i].audio_decoded);
+        g_assert_true(muted[i].audio_muted && muted[i].video_muted);
+        g_assert_false(after[i].audio_muted || after[i].video_muted);
+        /* muted: a black picture a second, DTX audio */
+        g_assert_cmpuint(muted[i].video_bps_sent, <,
+                         before[i].video_bps_sent / 10);
+        g_assert_cmpuint(muted[i].audio_bps_sent, <,
+                         before[i].audio_bps_sent / 10);
+        g_assert_cmpuint(r1[i].black - r0[i].black, >=, 2);
+        g_assert_cmpuint(r1[i].frames - r0[i].frames, <=,
+                         (r1[i].black - r0[i].black) + 15);
+        g_assert_cmpint(r1[i].last_stamp_us, <, muted_at + 500000);
+        g_assert_cmpuint(r1[i].audio_decoded - r0[i].audio_decoded, <, 50);
+        /* unmuted: stamped pictures and real audio again */
+        g_assert_cmpint(r2[i].last_stamp_us, >, unmuted_at);
+        g_assert_cmpuint(after[i].video_bps_sent, >,
+                         muted[i].video_bps_sent * 5);
+        g_assert_cmpuint(after[i].audio_bps_sent, >,
+                         before[i].audio_bps_sent / 2);
+        g_assert_cmpuint(r2[i].audio_decoded - r1[i].audio_decoded, >=,
+                         50 * 2 * 6 / 10);
+        g_mutex_lock(&rx[i]->rx.mu);
+        g_assert_cmpuint(rx[i]->rx.out_of_order, ==, 0);
+        g_assert_cmpuint(rx[i]->rx.synth_bad, ==, 0);
+        g_mutex_unlock(&rx[i]->rx.mu);
+    }
+    g_assert_cmpfloat(rm.fps_decoded, <=, 3);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -653,5 +954,9 @@ int main(int argc, char **argv)
                fixture_teardown);
     g_test_add("/media-loopback/bad-input", fixture, NULL, fixture_setup,
                test_bad_input, fixture_teardown);
+    g_test_add("/media-loopback/external", fixture, NULL,
+               fixture_setup_external, test_external, fixture_teardown);
+    g_test_add("/media-loopback/mute", fixture, NULL, fixture_setup_external,
+               test_mute, fixture_teardown);
     return g_test_run();
 }
