@@ -8,7 +8,9 @@
  * In the external-source tests A's pictures and audio are pushed from a
  * thread of the test (as a camera's and a microphone's would be):
  * stamped synthetic pictures at 30 fps and stereo tone bursts in odd-sized
- * chunks.
+ * chunks. In the device test they come from libvid/device's capture
+ * pipelines with the synthetic GStreamer sources injected (the same path
+ * as a webcam and a microphone).
  *
  * Timings asserted are generous (2 cores, possibly loaded); measured
  * figures are printed with g_test_message (meson test -v).
@@ -21,6 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "device.h"
 #include "playout.h"
 #include "rtp.h"
 #include "session.h"
@@ -79,6 +82,9 @@ struct fixture {
     peer a, b;
     bool external; /* A's sources are pushed by f->push */
     pusher push;
+    bool device; /* A's sources are device_camera / device_mic */
+    device_camera *cam;
+    device_mic *mic;
 };
 
 static void make_cert(X509 **cert, EVP_PKEY **key)
@@ -341,12 +347,48 @@ static gpointer pusher_main(gpointer data)
     return NULL;
 }
 
+static void on_camera(const media_i420 *pic, int64_t capture_us, void *ud)
+{
+    g_assert_cmpint(media_session_push_video(ud, pic, capture_us), ==, 0);
+}
+
+static void on_microphone(const int16_t *pcm, size_t frames, int channels,
+                          int64_t capture_us, void *ud)
+{
+    g_assert_cmpint(
+        media_session_push_audio(ud, pcm, frames, channels, capture_us), ==, 0);
+}
+
+/* device_camera / device_mic with the synthetic sources, pushing into A. */
+static void start_devices(fixture *f)
+{
+    char why[256] = "";
+    g_assert_cmpint(device_init(why, sizeof why), ==, DEVICE_OK);
+    device_camera_config cc = DEVICE_CAMERA_CONFIG_INIT;
+    cc.source = device_synth_camera(640, 480, 30);
+    g_assert_nonnull(cc.source);
+    g_assert_cmpint(
+        device_camera_new(&f->cam, &cc, on_camera, f->a.s, why, sizeof why), ==,
+        DEVICE_OK);
+    device_mic_config mc = DEVICE_MIC_CONFIG_INIT;
+    mc.channels = 2;
+    mc.source = device_synth_microphone(2, 500);
+    g_assert_nonnull(mc.source);
+    g_assert_cmpint(
+        device_mic_new(&f->mic, &mc, on_microphone, f->a.s, why, sizeof why),
+        ==, DEVICE_OK);
+    g_assert_cmpint(device_camera_start(f->cam, why, sizeof why), ==,
+                    DEVICE_OK);
+    g_assert_cmpint(device_mic_start(f->mic, why, sizeof why), ==, DEVICE_OK);
+}
+
 static void fixture_setup(fixture *f, gconstpointer data)
 {
     (void) data;
-    bool external = f->external;
+    bool external = f->external, device = f->device;
     memset(f, 0, sizeof *f);
-    f->external = external;
+    f->external = external || device;
+    f->device = device;
     f->ctx = g_main_context_new();
     g_main_context_push_thread_default(f->ctx);
     peer_new(f, &f->a, &f->b, true);
@@ -374,10 +416,19 @@ static void fixture_setup(fixture *f, gconstpointer data)
     g_assert_cmpint(media_session_start(f->a.s), ==, 0);
     g_assert_cmpint(media_session_start(f->b.s), ==, 0);
     g_assert_cmpint(media_session_start(f->a.s), ==, MEDIA_SESSION_ESTATE);
-    if (f->external) {
+    if (f->device) {
+        start_devices(f);
+    } else if (f->external) {
         f->push.s = f->a.s;
         f->push.thread = g_thread_new("test-push", pusher_main, &f->push);
     }
+}
+
+/* The same with A's camera and microphone from libvid/device. */
+static void fixture_setup_device(fixture *f, gconstpointer data)
+{
+    f->device = true;
+    fixture_setup(f, data);
 }
 
 /* The same with A's camera and microphone pushed from the test. */
@@ -394,6 +445,8 @@ static void fixture_teardown(fixture *f, gconstpointer data)
         g_atomic_int_set(&f->push.stop, 1);
         g_thread_join(f->push.thread);
     }
+    device_camera_free(f->cam); /* no callback runs after these */
+    device_mic_free(f->mic);
     peer_clear(&f->a);
     peer_clear(&f->b);
     pump(f, 50000);
@@ -939,6 +992,36 @@ static void test_mute(fixture *f, gconstpointer data)
     g_assert_cmpfloat(rm.fps_decoded, <=, 3);
 }
 
+/* A's camera and microphone through libvid/device's capture pipelines
+ * (synthetic GStreamer sources, 640x480@30, stereo 10 ms buffers). */
+static void test_device(fixture *f, gconstpointer data)
+{
+    (void) data;
+    pump(f, 3 * G_USEC_PER_SEC);
+    report("A->B devices", &f->a, &f->b);
+    check_direction(&f->a, &f->b, 0.9, 3);
+    check_direction(&f->b, &f->a, 0.9, 3);
+    media_session_stats sa, sb;
+    media_session_get_stats(f->a.s, &sa);
+    media_session_get_stats(f->b.s, &sb);
+    g_test_message("A pushed %" G_GUINT64_FORMAT " pictures (%" G_GUINT64_FORMAT
+                   " dropped), %" G_GUINT64_FORMAT
+                   " audio samples (%" G_GUINT64_FORMAT
+                   " dropped); B decoded %" G_GUINT64_FORMAT
+                   " audio frames (%" G_GUINT64_FORMAT " PLC)",
+                   sa.frames_pushed, sa.frames_push_dropped,
+                   sa.audio_samples_pushed, sa.audio_samples_push_dropped,
+                   sb.audio_frames_decoded, sb.audio_frames_concealed);
+    g_assert_cmpuint(sa.frames_pushed, >=, 3 * 30 * 3 / 4);
+    g_assert_cmpuint(sa.audio_samples_pushed, >=, 48000 * 3 * 3 / 4);
+    g_assert_cmpuint(sb.audio_frames_decoded, >=, 50 * 3 * 7 / 10);
+    g_assert_cmpuint(sb.audio_frames_concealed, <=,
+                     sb.audio_frames_decoded / 10);
+    g_mutex_lock(&f->b.rx.mu);
+    g_assert_cmpuint(f->b.rx.frames, >=, 3 * 30 * 3 / 4);
+    g_mutex_unlock(&f->b.rx.mu);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -958,5 +1041,7 @@ int main(int argc, char **argv)
                fixture_setup_external, test_external, fixture_teardown);
     g_test_add("/media-loopback/mute", fixture, NULL, fixture_setup_external,
                test_mute, fixture_teardown);
+    g_test_add("/media-loopback/device", fixture, NULL, fixture_setup_device,
+               test_device, fixture_teardown);
     return g_test_run();
 }
