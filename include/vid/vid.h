@@ -121,6 +121,12 @@ typedef enum vid_status {
                               elsewhere; this session was closed */
     VID_ESERVER = -18,   /**< the server reported an internal failure */
     VID_EVERSION = -19,  /**< an options struct of an unknown version */
+    VID_ENODEVICE = -20, /**< no such camera, microphone or speaker (or
+                              none of that kind) */
+    VID_EBUSY = -21,     /**< the device is in use by another program,
+                              or this client already has a call */
+    VID_EMEDIA = -22,    /**< media could not start: a codec, a GStreamer
+                              element or the device failed */
 } vid_status;
 
 /**
@@ -249,7 +255,115 @@ typedef enum vid_event_type {
     /** A request failed. Fields: request_id (0 if the server's error
      *  answered no request), code, server_code, message. */
     VID_EVENT_ERROR,
+    /* --- managed calls (vid_call_place(), vid_call_answer()) --- */
+    /** Media flows: ICE found a path, DTLS verified the peer and keyed
+     *  SRTP. Fields: call_id, user, device, fingerprint, sas (the short
+     *  authentication string both sides must see alike), path ("direct"
+     *  or "relay"), peer_identity (VID_PEER_*). */
+    VID_EVENT_CALL_CONNECTED,
+    /** A managed call is over; always the last event of the call.
+     *  Fields: call_id (NULL when the server never created the call, then
+     *  request_id is vid_call_place()'s), end_reason, ice_failure
+     *  (VID_END_ICE_FAILED and VID_END_NETWORK_LOST), code (a vid_status
+     *  for failures), message (detail for a person), reason (the peer's or
+     *  server's reason text, if any). */
+    VID_EVENT_CALL_ENDED,
+    /* --- devices (vid_client_watch_devices()) --- */
+    /** A camera, microphone or speaker appeared. Fields: device_info. */
+    VID_EVENT_DEVICE_ADDED,
+    /** A device went away. Fields: device_info. */
+    VID_EVENT_DEVICE_REMOVED,
 } vid_event_type;
+
+/**
+ * Why a managed call ended (vid_event.end_reason of VID_EVENT_CALL_ENDED).
+ * @since 0.1
+ */
+typedef enum vid_end_reason {
+    VID_END_NONE = 0,
+    VID_END_HANGUP,            /**< we hung up (vid_call_hangup()) */
+    VID_END_REMOTE_HANGUP,     /**< the peer hung up */
+    VID_END_REJECTED,          /**< the callee declined */
+    VID_END_BUSY,              /**< the callee is in another call */
+    VID_END_NO_ANSWER,         /**< nobody answered before the server's ring
+                                    timeout */
+    VID_END_OFFLINE,           /**< the callee is unknown or has no device
+                                    online */
+    VID_END_CANCELLED,         /**< (callee) the caller hung up before we
+                                    answered, or another of our devices
+                                    answered or declined; reason says which */
+    VID_END_ICE_FAILED,        /**< no media path; ice_failure says why */
+    VID_END_IDENTITY_MISMATCH, /**< the peer's DTLS certificate is not the
+                                  one in its SDP and registered with the
+                                  server, or its key changed since it was
+                                  pinned and the call options refuse that */
+    VID_END_NETWORK_LOST,      /**< the peer vanished (ICE consent lost, it
+                                    dropped from the server) or our server
+                                    connection was lost during set-up */
+    VID_END_MEDIA_FAILED,      /**< DTLS/SRTP, a codec or a device failed;
+                                    code and message say which */
+    VID_END_PROTOCOL,          /**< the peer's SDP or a message was unusable */
+} vid_end_reason;
+
+/**
+ * Diagnosis of a failed media path (vid_event.ice_failure).
+ * @since 0.1
+ */
+typedef enum vid_ice_failure {
+    VID_ICE_FAILURE_NONE = 0,
+    VID_ICE_FAILURE_NO_CANDIDATES,    /**< a side had no usable address */
+    VID_ICE_FAILURE_CHECKS_FAILED,    /**< no UDP or TCP path between the
+                                           two (firewall?) */
+    VID_ICE_FAILURE_TURN_REFUSED,     /**< the TURN relay refused our
+                                           credentials */
+    VID_ICE_FAILURE_TURN_UNREACHABLE, /**< the TURN relay never answered */
+    VID_ICE_FAILURE_CONSENT_LOST,     /**< the peer stopped answering
+                                           (RFC 7675) */
+    VID_ICE_FAILURE_TIMEOUT,          /**< no path within 30 s */
+} vid_ice_failure;
+
+/**
+ * What we know of the peer's identity key (vid_event.peer_identity).
+ * Keys are pinned per user and device in the state directory on first
+ * contact (trust on first use, like SSH's known_hosts).
+ * @since 0.1
+ */
+typedef enum vid_peer_identity {
+    VID_PEER_UNKNOWN = 0, /**< not checked (not a call event) */
+    VID_PEER_NEW,         /**< first call with this device: now pinned */
+    VID_PEER_KNOWN,       /**< matches the pinned key */
+    VID_PEER_CHANGED,     /**< differs from the pinned key: compare the
+                               safety number before trusting the call;
+                               the pin is NOT replaced (see
+                               vid_client_trust_peer()) */
+} vid_peer_identity;
+
+/** Kind of a media device. @since 0.1 */
+typedef enum vid_device_kind {
+    VID_DEVICE_CAMERA = 1,
+    VID_DEVICE_MICROPHONE = 2,
+    VID_DEVICE_SPEAKER = 3,
+} vid_device_kind;
+
+/** One picture size a camera offers, with its highest rate. @since 0.1 */
+typedef struct vid_video_mode {
+    int width, height;
+    int fps_num, fps_den;
+} vid_video_mode;
+
+/**
+ * A camera, microphone or speaker. In a vid_event it is borrowed; from
+ * vid_devices_list() it is owned by the list.
+ * @since 0.1
+ */
+typedef struct vid_device {
+    vid_device_kind kind;
+    char *id;   /**< stable id to pass in vid_call_options */
+    char *name; /**< display name */
+    int is_default;
+    vid_video_mode *modes; /**< cameras: sizes, largest first */
+    size_t n_modes;
+} vid_device;
 
 /**
  * One event. Which fields are set depends on @c type (see
@@ -295,6 +409,19 @@ typedef struct vid_event {
     const char *mid;
     /** CALL_CANDIDATE: m-line index, or -1. */
     int mline_index;
+    /** CALL_ENDED: why. */
+    vid_end_reason end_reason;
+    /** CALL_ENDED with VID_END_ICE_FAILED or VID_END_NETWORK_LOST. */
+    vid_ice_failure ice_failure;
+    /** CALL_CONNECTED: the short authentication string, "123 456". */
+    const char *sas;
+    /** CALL_CONNECTED: "direct" or "relay". */
+    const char *path;
+    /** CALL_INVITE, CALL_ACCEPT, CALL_CONNECTED: the peer's key versus
+     *  our pin. */
+    vid_peer_identity peer_identity;
+    /** DEVICE_ADDED, DEVICE_REMOVED: the device. */
+    const vid_device *device_info;
 } vid_event;
 
 /**
@@ -619,6 +746,352 @@ VID_API int vid_client_get_policy(vid_client *client, vid_policy **out);
  * @since 0.1
  */
 VID_API void vid_policy_free(vid_policy *policy);
+
+/* ====================================================================== */
+/* Managed calls                                                          */
+/* ====================================================================== */
+
+/*
+ * vid_call_place() and vid_call_answer() let the library run the whole
+ * call: it makes the SDP offer/answer, trickles ICE candidates through the
+ * server, checks the peer's DTLS certificate against the SDP and the
+ * server's registry, keys SRTP, captures, encodes, sends, receives,
+ * decodes and plays. The application sees VID_EVENT_CALL_CREATED,
+ * _RINGING, _ACCEPT, _CONNECTED and finally VID_EVENT_CALL_ENDED.
+ * Candidate and hang-up messages of managed calls are consumed by the
+ * library and not delivered as events; an incoming VID_EVENT_CALL_INVITE
+ * is delivered and the application answers it with vid_call_answer() or
+ * vid_call_reject() (or with the raw vid_client_call_*() functions, if it
+ * brings its own media).
+ *
+ * One managed call per client at a time: an invite that arrives while a
+ * call is active or ringing out is declined with reason "busy" by the
+ * library (the application still gets VID_EVENT_CALL_INVITE followed by
+ * VID_EVENT_CALL_ENDED with VID_END_BUSY, so it can show a missed call).
+ *
+ * The call's media runs on library threads: the network work on the
+ * client's worker thread, encoding and decoding on their own threads.
+ * The frame callbacks of vid_call_options run on the decode threads, not
+ * on the application's thread; everything else arrives as events.
+ */
+
+/** Length of a call id including the NUL: 32 hex digits + NUL. */
+#define VID_CALL_ID_SIZE 33
+
+/**
+ * A decoded picture, I420 (planes Y, U, V). Borrowed: valid during the
+ * callback only.
+ * @since 0.1
+ */
+typedef struct vid_video_frame {
+    int width, height;
+    const uint8_t *planes[3];
+    int strides[3];
+    /** RTP timestamp (90 kHz) of the frame. */
+    uint32_t rtp_timestamp;
+    /** Non-zero for a keyframe. */
+    int keyframe;
+} vid_video_frame;
+
+/**
+ * 20 ms of decoded audio: 48 kHz, signed 16-bit, interleaved. Borrowed:
+ * valid during the callback only.
+ * @since 0.1
+ */
+typedef struct vid_audio_frame {
+    const int16_t *pcm;
+    size_t frames; /**< samples per channel (960) */
+    int channels;
+    int sample_rate; /**< 48000 */
+    /** Non-zero when the packet was lost and this is concealment. */
+    int concealed;
+} vid_audio_frame;
+
+/** Called on the library's video decode thread for every picture. */
+typedef void (*vid_video_cb)(vid_client *client, const char *call_id,
+                             const vid_video_frame *frame, void *user_data);
+/** Called on the library's audio decode thread every 20 ms. */
+typedef void (*vid_audio_cb)(vid_client *client, const char *call_id,
+                             const vid_audio_frame *frame, void *user_data);
+
+#define VID_CALL_OPTIONS_VERSION 1
+
+/**
+ * How a call captures, sends and plays. Fill with vid_call_options_init()
+ * or VID_CALL_OPTIONS_INIT, then set what you need. Strings are copied.
+ * @since 0.1
+ */
+typedef struct vid_call_options {
+    /** VID_CALL_OPTIONS_VERSION. */
+    unsigned int version;
+    /** Send our video / audio (default 1 / 1). */
+    int send_video;
+    int send_audio;
+    /** Camera id or name (vid_devices_list()); NULL: the first camera. */
+    const char *camera;
+    /** Microphone id or name; NULL: the default microphone. */
+    const char *microphone;
+    /** Non-zero: a synthetic camera (moving pattern stamped with frame
+     *  number and capture time) instead of a camera. */
+    int synthetic_video;
+    /** Non-zero: a synthetic microphone (tone with clicks). */
+    int synthetic_audio;
+    /** Capture and send size and rate (default 640x480 at 30). */
+    int width, height, fps;
+    /** VP8 bitrate: start and ceiling in kbit/s (default 600, 2000); the
+     *  rate controller lowers it under loss. */
+    int video_kbps;
+    int max_video_kbps;
+    /** Non-zero: show the peer's video in a window the library manages. */
+    int render_video;
+    /** Non-zero: play the peer's audio on the default speaker (then the
+     *  microphone gets echo cancellation). */
+    int play_audio;
+    /** Write what we receive (VP8 + Opus as received, no re-encoding) to
+     *  this WebM file; NULL: no recording. */
+    const char *record_path;
+    /** Non-zero: end the call (VID_END_IDENTITY_MISMATCH) when the peer's
+     *  key differs from the one pinned; 0 (default): warn through
+     *  vid_event.peer_identity = VID_PEER_CHANGED and go on. */
+    int refuse_changed_identity;
+    /** Decoded frames for the application (may be NULL). */
+    vid_video_cb on_video;
+    vid_audio_cb on_audio;
+    void *user_data;
+    /** Comma-separated IP literals ("127.0.0.1,::1") to gather host ICE
+     *  candidates on; NULL: every interface except loopback. For tests
+     *  and demos on one machine, and for hosts with many interfaces. */
+    const char *local_addresses;
+} vid_call_options;
+
+/** Static initialiser for vid_call_options. @since 0.1 */
+#define VID_CALL_OPTIONS_INIT                                                  \
+    {                                                                          \
+        VID_CALL_OPTIONS_VERSION, 1, 1, NULL, NULL, 0, 0, 640, 480, 30, 600,   \
+            2000, 0, 0, NULL, 0, NULL, NULL, NULL, NULL                        \
+    }
+
+/**
+ * Initialise @p opts to the defaults of @p version.
+ * Thread safety: any thread.
+ * @return VID_OK, VID_EINVAL (@p opts NULL), VID_EVERSION
+ * @since 0.1
+ */
+VID_API int vid_call_options_init(vid_call_options *opts, unsigned int version);
+
+/**
+ * Call @p peer (a user name): every online device of it rings. The
+ * devices are opened and the offer made before this returns, so a missing
+ * camera fails here (VID_ENODEVICE), not later. Then VID_EVENT_CALL_CREATED
+ * (request_id, call_id) tells the call's id; VID_EVENT_CALL_RINGING,
+ * VID_EVENT_CALL_ACCEPT, VID_EVENT_CALL_CONNECTED follow, and
+ * VID_EVENT_CALL_ENDED ends it (an offline callee: VID_END_OFFLINE with
+ * call_id NULL and this request_id).
+ *
+ * Thread safety: any thread.
+ *
+ * @param client      logged-in client
+ * @param peer        user to call
+ * @param opts        capture and playout; NULL: defaults (camera,
+ *                    microphone, no window, no speaker)
+ * @param request_id  receives the id of the request (may be NULL)
+ * @return VID_OK, VID_EINVAL (bad argument or option), VID_EVERSION,
+ *         VID_ESTATE (not logged in), VID_EBUSY (a call is active, or a
+ *         device is in use), VID_ENODEVICE, VID_EMEDIA, VID_ENOMEM
+ * @since 0.1
+ */
+VID_API int vid_call_place(vid_client *client, const char *peer,
+                           const vid_call_options *opts, uint64_t *request_id);
+
+/**
+ * Answer the incoming call @p call_id (from VID_EVENT_CALL_INVITE). The
+ * library checks the offer, opens the devices and sends the answer;
+ * VID_EVENT_CALL_CONNECTED or VID_EVENT_CALL_ENDED follows.
+ *
+ * Thread safety: any thread.
+ *
+ * @return VID_OK, VID_EINVAL, VID_EVERSION, VID_ENOCALL (no such ringing
+ *         call), VID_EBUSY, VID_ENODEVICE, VID_EMEDIA, VID_EPROTO (the
+ *         offer is unusable: the call is declined and ended with
+ *         VID_END_PROTOCOL), VID_ENOMEM
+ * @since 0.1
+ */
+VID_API int vid_call_answer(vid_client *client, const char *call_id,
+                            const vid_call_options *opts);
+
+/**
+ * Decline the incoming call @p call_id. @p reason: NULL for "declined",
+ * or a short text (1-64 printable bytes) such as "busy". The caller's
+ * call ends with VID_END_REJECTED (or VID_END_BUSY for "busy"); ours ends
+ * with VID_EVENT_CALL_ENDED, VID_END_REJECTED.
+ *
+ * Thread safety: any thread.
+ * @return VID_OK, VID_EINVAL, VID_ENOCALL
+ * @since 0.1
+ */
+VID_API int vid_call_reject(vid_client *client, const char *call_id,
+                            const char *reason);
+
+/**
+ * Hang up (or stop ringing out) the managed call @p call_id; the peer's
+ * call ends with VID_END_REMOTE_HANGUP, ours with VID_END_HANGUP. Media
+ * stops and devices are released before VID_EVENT_CALL_ENDED is queued.
+ * @p call_id NULL: the client's managed call whatever its state, also a
+ * placed call whose VID_EVENT_CALL_CREATED has not come yet (its
+ * VID_EVENT_CALL_ENDED then has call_id NULL and the request_id of
+ * vid_call_place(); the server is told once the id arrives).
+ *
+ * Thread safety: any thread.
+ * @return VID_OK, VID_EINVAL, VID_ENOCALL
+ * @since 0.1
+ */
+VID_API int vid_call_hangup(vid_client *client, const char *call_id);
+
+/**
+ * Mute or unmute what we send: muted audio sends silence (Opus DTX, a
+ * few bytes a second), muted video sends black frames at 1 fps.
+ *
+ * Thread safety: any thread.
+ * @return VID_OK, VID_EINVAL, VID_ENOCALL
+ * @since 0.1
+ */
+VID_API int vid_call_set_mute(vid_client *client, const char *call_id,
+                              int mute_audio, int mute_video);
+
+/** Candidate type names in vid_call_stats: "host", "srflx", "prflx",
+ *  "relay", or "" before a path is selected. */
+#define VID_CANDIDATE_TYPE_SIZE 8
+
+/**
+ * A snapshot of a call's media (vid_call_get_stats()). Rates are over
+ * the last second. -1 means "not known yet" where noted.
+ * @since 0.1
+ */
+typedef struct vid_call_stats {
+    /** Milliseconds since the call connected (0 before). */
+    int64_t duration_ms;
+    /* sending */
+    int send_width, send_height;
+    double send_fps;
+    uint32_t send_video_kbps, send_audio_kbps;
+    /** The rate controller's current VP8 target. */
+    uint32_t target_video_kbps;
+    uint64_t frames_sent;
+    /** Loss the peer reports for what we send (0..1). */
+    double remote_loss;
+    /* receiving */
+    int recv_width, recv_height;
+    double recv_fps;
+    uint32_t recv_video_kbps, recv_audio_kbps;
+    uint64_t frames_received;
+    uint64_t audio_frames_received, audio_frames_concealed;
+    /** Packets lost on the way to us (RFC 3550 count) and the fraction
+     *  of all expected packets. */
+    uint64_t packets_lost;
+    double loss;
+    /** Interarrival jitter of the video stream, ms. */
+    double jitter_ms;
+    /** Round-trip time from RTCP, ms; -1 until known. */
+    double rtt_ms;
+    uint64_t nacks_sent, plis_sent, retransmits_sent;
+    /** When the peer sends the synthetic camera: pictures whose stamp
+     *  (frame number, capture time) was read back intact, pictures that
+     *  came out of order, and the capture-to-decode delay of the last one
+     *  in ms (-1 when the peer's video is not synthetic). */
+    uint64_t frames_verified, frames_out_of_order;
+    double delay_ms;
+    /* path */
+    /** Non-zero when media goes through a TURN relay. */
+    int relayed;
+    char local_candidate[VID_CANDIDATE_TYPE_SIZE];
+    char remote_candidate[VID_CANDIDATE_TYPE_SIZE];
+    /** "udp" or "tcp", "" before a path is selected. */
+    char protocol[4];
+    int audio_muted, video_muted;
+} vid_call_stats;
+
+/**
+ * Fill @p out with the current numbers of managed call @p call_id.
+ * Thread safety: any thread (takes a snapshot).
+ * @return VID_OK, VID_EINVAL, VID_ENOCALL
+ * @since 0.1
+ */
+VID_API int vid_call_get_stats(vid_client *client, const char *call_id,
+                               vid_call_stats *out);
+
+/** Size of the buffers for vid_call_get_sas() and the safety number. */
+#define VID_SAS_SIZE 8
+#define VID_SAFETY_NUMBER_SIZE 72
+
+/**
+ * The short authentication string of a connected call, "123 456":
+ * derived from the DTLS session (RFC 5705 exporter, label
+ * "EXTRACTOR-vid-sas"), so both ends show the same string only when
+ * nobody sits between them. Read it to each other.
+ *
+ * Thread safety: any thread.
+ * @return VID_OK, VID_EINVAL (@p cap < VID_SAS_SIZE), VID_ENOCALL,
+ *         VID_ESTATE (not connected yet)
+ * @since 0.1
+ */
+VID_API int vid_call_get_sas(vid_client *client, const char *call_id, char *buf,
+                             size_t cap);
+
+/**
+ * The safety number of our device and the peer device with identity
+ * @p peer_fingerprint ("sha-256 AB:..."): 60 digits in 12 groups of 5,
+ * the same on both devices (it does not depend on who computes it).
+ * Compare it once in person; it changes only when a key changes.
+ *
+ * Thread safety: any thread.
+ * @return VID_OK, VID_EINVAL (bad fingerprint, @p cap <
+ *         VID_SAFETY_NUMBER_SIZE)
+ * @since 0.1
+ */
+VID_API int vid_client_get_safety_number(vid_client *client,
+                                         const char *peer_fingerprint,
+                                         char *buf, size_t cap);
+
+/**
+ * Pin @p fingerprint as the key of @p user's device @p device, replacing
+ * an old pin (after comparing the safety number).
+ *
+ * Thread safety: any thread.
+ * @return VID_OK, VID_EINVAL, VID_EIO
+ * @since 0.1
+ */
+VID_API int vid_client_trust_peer(vid_client *client, const char *user,
+                                  const char *device, const char *fingerprint);
+
+/* ====================================================================== */
+/* Devices                                                                */
+/* ====================================================================== */
+
+/**
+ * List the devices of @p kind (GStreamer's device monitor: V4L2 cameras,
+ * PulseAudio/PipeWire/ALSA microphones and speakers). An empty list is
+ * VID_OK with *n = 0.
+ *
+ * Thread safety: any thread. May take up to a second the first time.
+ * @param out  receives the array; free it with vid_devices_free()
+ * @return VID_OK, VID_EINVAL, VID_EMEDIA (GStreamer cannot start),
+ *         VID_ENOMEM
+ * @since 0.1
+ */
+VID_API int vid_devices_list(vid_device_kind kind, vid_device **out, size_t *n);
+
+/** Free a list from vid_devices_list(); NULL is a no-op. @since 0.1 */
+VID_API void vid_devices_free(vid_device *list, size_t n);
+
+/**
+ * Start (@p enable non-zero) or stop reporting hotplug as
+ * VID_EVENT_DEVICE_ADDED / VID_EVENT_DEVICE_REMOVED events.
+ *
+ * Thread safety: any thread.
+ * @return VID_OK, VID_EINVAL, VID_EMEDIA
+ * @since 0.1
+ */
+VID_API int vid_client_watch_devices(vid_client *client, int enable);
 
 #ifdef __cplusplus
 }

@@ -12,7 +12,16 @@
  *    pops them (vid_client_dispatch(), or a GSource on the application's
  *    GMainContext) and runs the callback with no lock held.
  *
- * May call: signaling (sigclient, proto), identity, util, GLib.
+ * Managed calls (vid_call_*): the worker owns at most one `call`
+ * (libvid/call/) and the table of invites not answered yet. Messages of
+ * those calls are routed to the call layer; their candidates and hang-ups
+ * are not delivered as events, and VID_EVENT_CALL_ENDED closes each.
+ * Public vid_call_* functions run synchronously on the worker
+ * (client_run_sync), so that their result (a missing camera, an unknown
+ * call id) is the function's return value.
+ *
+ * May call: call, device, signaling (sigclient, proto), identity, util,
+ * GLib.
  */
 #include "vid/vid.h"
 
@@ -29,46 +38,10 @@
 #include <glib-unix.h>
 #include <jansson.h>
 
+#include "client/client-private.h"
 #include "client/policy.h"
-#include "identity/identity.h"
 #include "signaling/proto.h"
-#include "signaling/sigclient.h"
 #include "util/util.h"
-
-#define ERROR_SIZE 512
-
-struct vid_client {
-    /* Immutable after vid_client_new(). */
-    char *url;
-    char *device;
-    char *state_dir;
-    identity *id;
-    GTlsDatabase *tls_db;
-    bool reconnect;
-    int efd;
-    GMainContext *app_ctx;
-    GSource *app_source;
-
-    /* Worker thread. */
-    GMainContext *ctx;
-    GMainLoop *loop;
-    GThread *thread;
-    sig_client *sc; /* worker only */
-
-    /* Shared; under lock. */
-    GMutex lock;
-    GQueue events;
-    vid_event_cb cb;
-    void *cb_data;
-    char last_error[ERROR_SIZE];
-    vid_policy *policy;
-
-    atomic_uint_fast64_t next_id;
-    atomic_bool logged_in;
-    atomic_bool dispatching;
-    GThread *dispatch_thread; /* the thread inside vid_client_dispatch() */
-    bool free_pending;        /* vid_client_free() from the callback */
-};
 
 /* An event with owned copies of its strings. */
 typedef struct {
@@ -91,18 +64,19 @@ typedef struct {
     json_t *users; /* OP_SUBSCRIBE */
     char *user;    /* OP_LOGIN */
     char *password;
+    char *forget; /* OP_SEND: call id the app now handles by hand */
 } op;
 
 static _Thread_local char tls_error[ERROR_SIZE];
 
 static void client_destroy(vid_client *c);
+static json_int_t next_id(void *data);
 
 /* ---- errors ------------------------------------------------------------ */
 
-static int set_error(vid_client *c, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+#define set_error client_set_error
 
-static int set_error(vid_client *c, int code, const char *fmt, ...)
+int client_set_error(vid_client *c, int code, const char *fmt, ...)
 {
     va_list ap;
     char buf[ERROR_SIZE];
@@ -149,6 +123,12 @@ static void owned_event_free(owned_event *oe)
     g_free((char *) e->reason);
     g_free((char *) e->candidate);
     g_free((char *) e->mid);
+    g_free((char *) e->sas);
+    g_free((char *) e->path);
+    if (e->device_info != NULL) {
+        client_device_clear((vid_device *) e->device_info);
+        g_free((vid_device *) e->device_info);
+    }
     g_free(oe);
 }
 
@@ -181,6 +161,36 @@ static void push_event(vid_client *c, owned_event *oe)
         w = write(c->efd, &one, sizeof one);
     } while (w < 0 && errno == EINTR);
     /* EAGAIN: the counter is saturated, so the fd is readable anyway. */
+}
+
+void client_emit(vid_client *c, const vid_event *ev)
+{
+    owned_event *oe = g_new0(owned_event, 1);
+    vid_event *e = &oe->ev;
+
+    *e = *ev;
+    e->server_code = g_strdup(ev->server_code);
+    e->message = g_strdup(ev->message);
+    e->user = g_strdup(ev->user);
+    e->device = g_strdup(ev->device);
+    e->fingerprint = g_strdup(ev->fingerprint);
+    e->call_id = g_strdup(ev->call_id);
+    e->sdp = g_strdup(ev->sdp);
+    e->reason = g_strdup(ev->reason);
+    e->candidate = g_strdup(ev->candidate);
+    e->mid = g_strdup(ev->mid);
+    e->sas = g_strdup(ev->sas);
+    e->path = g_strdup(ev->path);
+    if (ev->device_info != NULL) {
+        vid_device *d = g_new0(vid_device, 1);
+        *d = *ev->device_info;
+        d->id = g_strdup(ev->device_info->id);
+        d->name = g_strdup(ev->device_info->name);
+        d->modes = g_memdup2(ev->device_info->modes,
+                             ev->device_info->n_modes * sizeof *d->modes);
+        e->device_info = d;
+    }
+    push_event(c, oe);
 }
 
 VID_API int vid_client_dispatch(vid_client *c)
@@ -274,6 +284,211 @@ VID_API int vid_client_get_policy(vid_client *c, vid_policy **out)
     return VID_OK;
 }
 
+/* ---- worker: managed calls --------------------------------------------- */
+
+static bool is_recent(vid_client *c, const char *call_id)
+{
+    for (unsigned i = 0; i < RECENT_CALLS; i++)
+        if (strcmp(c->recent[i], call_id) == 0)
+            return true;
+    return false;
+}
+
+static void remember_recent(vid_client *c, const char *call_id)
+{
+    if (call_id == NULL || call_id[0] == '\0')
+        return;
+    util_strlcpy(c->recent[c->recent_next], call_id, VID_CALL_ID_SIZE);
+    c->recent_next = (c->recent_next + 1) % RECENT_CALLS;
+}
+
+/* call_host.send: validate, serialize and send a request of the call
+ * layer; its answer (ack or error) is swallowed. */
+static json_int_t host_send(void *ud, json_t *msg)
+{
+    vid_client *c = ud;
+    proto_error perr;
+    json_int_t id;
+    char *text;
+
+    if (msg == NULL)
+        return VID_ENOMEM;
+    id = next_id(c);
+    json_object_set_new(msg, "id", json_integer(id));
+    if (!proto_validate(msg, PROTO_TO_SERVER, NULL, &perr)) {
+        g_warning("call: refusing to send an invalid message: %s",
+                  perr.message);
+        json_decref(msg);
+        return VID_EINVAL;
+    }
+    text = proto_dump(msg, NULL);
+    json_decref(msg);
+    if (text == NULL)
+        return VID_EINVAL;
+    if (c->sc == NULL || !atomic_load(&c->logged_in)) {
+        free(text);
+        return VID_ESTATE;
+    }
+    g_hash_table_add(c->managed_reqs, g_memdup2(&id, sizeof id));
+    sig_client_send(c->sc, text, id);
+    free(text);
+    return id;
+}
+
+static void host_emit(void *ud, const vid_event *ev)
+{
+    client_emit(ud, ev);
+}
+
+static gboolean free_call_idle(gpointer data)
+{
+    return G_SOURCE_REMOVE;
+}
+
+static void host_ended(void *ud, call *cl)
+{
+    vid_client *c = ud;
+    GSource *src;
+
+    remember_recent(c, call_get_id(cl));
+    if (c->active == cl)
+        c->active = NULL;
+    /* Not from inside the call's own stack: free it from an idle source
+     * (or when the context goes away). */
+    src = g_idle_source_new();
+    g_source_set_callback(src, free_call_idle, cl, (GDestroyNotify) call_free);
+    g_source_attach(src, c->ctx);
+    g_source_unref(src);
+}
+
+static call_host make_host(vid_client *c)
+{
+    call_host h;
+
+    memset(&h, 0, sizeof h);
+    h.context = c->ctx;
+    h.client = c;
+    h.id = c->id;
+    h.pins = c->pins;
+    h.send = host_send;
+    h.emit = host_emit;
+    h.ended = host_ended;
+    h.ud = c;
+    return h;
+}
+
+static vid_peer_identity pin_of(vid_client *c, const char *user,
+                                const char *device, const char *fp)
+{
+    if (c->pins == NULL || user == NULL || device == NULL || fp == NULL)
+        return VID_PEER_UNKNOWN;
+    switch (identity_pins_check(c->pins, user, device, fp)) {
+    case IDENTITY_PIN_NEW:
+        return VID_PEER_NEW;
+    case IDENTITY_PIN_KNOWN:
+        return VID_PEER_KNOWN;
+    case IDENTITY_PIN_CHANGED:
+        return VID_PEER_CHANGED;
+    default:
+        return VID_PEER_UNKNOWN;
+    }
+}
+
+static void end_invite(vid_client *c, call_invite *inv, vid_end_reason r,
+                       int code, const char *message, const char *reason)
+{
+    vid_event ev;
+
+    memset(&ev, 0, sizeof ev);
+    ev.type = VID_EVENT_CALL_ENDED;
+    ev.mline_index = -1;
+    ev.call_id = inv->call_id;
+    ev.user = inv->from;
+    ev.device = inv->from_device;
+    ev.end_reason = r;
+    ev.code = code;
+    ev.message = message;
+    ev.reason = reason;
+    client_emit(c, &ev);
+    remember_recent(c, inv->call_id);
+}
+
+/* An incoming invite: delivered; kept for vid_call_answer(), or declined
+ * "busy" at once when a managed call is running. */
+static void on_invite(vid_client *c, const json_t *msg, owned_event *oe)
+{
+    call_invite *inv;
+    json_t *m;
+
+    oe->ev.peer_identity =
+        pin_of(c, oe->ev.user, oe->ev.device, oe->ev.fingerprint);
+    push_event(c, oe);
+    if (c->active != NULL) {
+        m = json_pack("{s:s,s:s,s:s}", "type", "call.reject", "call",
+                      json_string_value(json_object_get(msg, "call")), "reason",
+                      "busy");
+        host_send(c, m);
+        inv = g_new0(call_invite, 1);
+        inv->call_id = dup_field(msg, "call");
+        inv->from = dup_field(msg, "from");
+        inv->from_device = dup_field(msg, "from_device");
+        end_invite(c, inv, VID_END_BUSY, VID_EBUSY,
+                   "declined: another call is active", "busy");
+        call_invite_free(inv);
+        return;
+    }
+    inv = g_new0(call_invite, 1);
+    inv->call_id = dup_field(msg, "call");
+    inv->from = dup_field(msg, "from");
+    inv->from_device = dup_field(msg, "from_device");
+    inv->fingerprint = dup_field(msg, "fingerprint");
+    inv->sdp = dup_field(msg, "sdp");
+    inv->candidates =
+        g_ptr_array_new_with_free_func((GDestroyNotify) json_decref);
+    g_hash_table_replace(c->invites, inv->call_id, inv);
+}
+
+/* Route a call message to a managed call or a pending invite. Returns
+ * true when it was consumed (no raw event). */
+static bool route_call_message(vid_client *c, proto_msg_type type,
+                               const json_t *msg, owned_event *oe)
+{
+    const char *id = json_string_value(json_object_get(msg, "call"));
+    call_invite *inv;
+
+    if (id == NULL)
+        return false;
+    if (c->active != NULL && strcmp(call_get_id(c->active), id) == 0) {
+        owned_event_free(oe);
+        call_on_message(c->active, type, msg);
+        return true;
+    }
+    inv = g_hash_table_lookup(c->invites, id);
+    if (inv != NULL) {
+        if (type == PROTO_MSG_CALL_CANDIDATE) {
+            g_ptr_array_add(inv->candidates, json_deep_copy(msg));
+            return false; /* delivered too */
+        }
+        if (type == PROTO_MSG_CALL_CANCEL || type == PROTO_MSG_CALL_HANGUP) {
+            push_event(c, oe);
+            g_hash_table_steal(c->invites, id);
+            end_invite(c, inv, VID_END_CANCELLED, VID_OK,
+                       "the call stopped ringing",
+                       json_string_value(json_object_get(msg, "reason")));
+            call_invite_free(inv);
+            return true;
+        }
+        return false;
+    }
+    if (is_recent(c, id) &&
+        (type == PROTO_MSG_CALL_CANDIDATE || type == PROTO_MSG_CALL_HANGUP ||
+         type == PROTO_MSG_CALL_CANCEL)) {
+        owned_event_free(oe);
+        return true;
+    }
+    return false;
+}
+
 /* ---- worker: signaling events -> queued vid events --------------------- */
 
 static void on_sig_message(vid_client *c, proto_msg_type type,
@@ -282,10 +497,28 @@ static void on_sig_message(vid_client *c, proto_msg_type type,
     owned_event *oe = NULL;
     const json_t *mline;
 
+    if (type == PROTO_MSG_ACK && g_hash_table_remove(c->managed_reqs, &re))
+        return; /* the call layer's own request */
     switch (type) {
     case PROTO_MSG_ACK:
         if (json_object_get(msg, "call") == NULL)
             return; /* plain ack: nothing to report */
+        if (c->active != NULL &&
+            call_get_invite_request(c->active) == (uint64_t) re) {
+            call_on_created(c->active,
+                            json_string_value(json_object_get(msg, "call")));
+            return;
+        }
+        if (c->abandoned_invite != 0 && c->abandoned_invite == (uint64_t) re) {
+            /* Hung up before the id came: end it at the server too. */
+            c->abandoned_invite = 0;
+            host_send(c,
+                      json_pack("{s:s,s:s,s:s}", "type", "call.hangup", "call",
+                                json_string_value(json_object_get(msg, "call")),
+                                "reason", "caller_hangup"));
+            remember_recent(c, json_string_value(json_object_get(msg, "call")));
+            return;
+        }
         oe = event_new(VID_EVENT_CALL_CREATED);
         oe->ev.request_id = (uint64_t) re;
         break;
@@ -332,7 +565,37 @@ static void on_sig_message(vid_client *c, proto_msg_type type,
     mline = json_object_get(msg, "mline_index");
     if (json_is_integer(mline))
         oe->ev.mline_index = (int) json_integer_value(mline);
+    if (type == PROTO_MSG_CALL_INVITE) {
+        on_invite(c, msg, oe);
+        return;
+    }
+    /* Consumed: route_call_message() queued or freed @oe. */
+    if (type != PROTO_MSG_ACK && type != PROTO_MSG_PRESENCE &&
+        route_call_message(c, type, msg, oe))
+        return;
     push_event(c, oe);
+}
+
+static const char *nz_str(const char *s)
+{
+    return s != NULL ? s : "";
+}
+
+/* Our server connection dropped: the server ends our calls, and so do we. */
+static void drop_calls(vid_client *c)
+{
+    GHashTableIter it;
+    gpointer v;
+
+    if (c->active != NULL)
+        call_on_disconnected(c->active);
+    g_hash_table_iter_init(&it, c->invites);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        end_invite(c, v, VID_END_NETWORK_LOST, VID_ENETWORK,
+                   "the connection to the server was lost", NULL);
+        g_hash_table_iter_remove(&it);
+    }
+    c->abandoned_invite = 0;
 }
 
 static void on_sig_event(void *data, const sig_event *se)
@@ -367,11 +630,25 @@ static void on_sig_event(void *data, const sig_event *se)
         break;
     case SIG_EV_DISCONNECTED:
         atomic_store(&c->logged_in, false);
+        drop_calls(c);
         oe = event_new(VID_EVENT_DISCONNECTED);
         oe->ev.will_reconnect = se->will_reconnect;
         oe->ev.reconnect_delay_ms = se->delay_ms;
         break;
     case SIG_EV_REQUEST_FAILED:
+        if (c->active != NULL && se->request_id != 0 &&
+            call_get_invite_request(c->active) == (uint64_t) se->request_id &&
+            call_get_id(c->active)[0] == '\0') {
+            g_hash_table_remove(c->managed_reqs, &se->request_id);
+            call_on_invite_failed(c->active, se->code, se->server_code,
+                                  se->message);
+            return;
+        }
+        if (g_hash_table_remove(c->managed_reqs, &se->request_id)) {
+            g_debug("call layer request %" G_GINT64_FORMAT " failed: %s",
+                    (gint64) se->request_id, nz_str(se->message));
+            return;
+        }
         oe = event_new(VID_EVENT_ERROR);
         break;
     case SIG_EV_MESSAGE:
@@ -406,6 +683,7 @@ static void op_free(gpointer data)
         g_free(o->password);
     }
     g_free(o->user);
+    g_free(o->forget);
     g_free(o->text);
     json_decref(o->users);
     g_free(o);
@@ -424,12 +702,20 @@ static gboolean op_run(gpointer data)
         sig_client_login(c->sc, o->user, o->password, o->id);
         break;
     case OP_SEND:
+        if (o->forget != NULL)
+            g_hash_table_remove(c->invites, o->forget);
         sig_client_send(c->sc, o->text, o->id);
         break;
     case OP_SUBSCRIBE:
         sig_client_subscribe(c->sc, o->users, o->text, o->id);
         break;
     case OP_STOP:
+        /* Hang up a managed call, so that the peer hears of it at once
+         * and every device and thread of the call is released here. */
+        if (c->active != NULL)
+            call_hangup(c->active, NULL);
+        g_hash_table_remove_all(c->invites);
+        client_devices_stop(c);
         g_main_loop_quit(c->loop);
         break;
     }
@@ -547,6 +833,11 @@ static void client_destroy(vid_client *c)
         g_main_loop_unref(c->loop);
     if (c->ctx != NULL)
         g_main_context_unref(c->ctx); /* frees ops never run */
+    if (c->invites != NULL)
+        g_hash_table_unref(c->invites);
+    if (c->managed_reqs != NULL)
+        g_hash_table_unref(c->managed_reqs);
+    identity_pins_free(c->pins);
     if (c->app_source != NULL) {
         g_source_destroy(c->app_source);
         g_source_unref(c->app_source);
@@ -623,6 +914,15 @@ VID_API int vid_client_new(vid_client **out, const vid_client_options *opts)
         set_error(NULL, rc, "device identity: %s", why);
         goto fail;
     }
+    c->pins = identity_pins_open(c->state_dir, why, sizeof why);
+    if (c->pins == NULL) {
+        rc = set_error(NULL, VID_EIDENTITY, "pinned peer keys: %s", why);
+        goto fail;
+    }
+    c->invites = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                       (GDestroyNotify) call_invite_free);
+    c->managed_reqs =
+        g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (c->efd < 0) {
         rc = set_error(NULL, VID_EIO, "eventfd: %s", g_strerror(errno));
@@ -721,8 +1021,8 @@ VID_API int vid_client_login(vid_client *c, const char *user,
 }
 
 /* Validate @msg (stolen) as a request, serialize it and queue it. */
-static int send_request(vid_client *c, json_t *msg, op_kind kind,
-                        uint64_t *request_id)
+static int send_request_forget(vid_client *c, json_t *msg, op_kind kind,
+                               uint64_t *request_id, const char *forget)
 {
     proto_error perr;
     json_int_t id;
@@ -752,6 +1052,7 @@ static int send_request(vid_client *c, json_t *msg, op_kind kind,
     o->kind = kind;
     o->id = id;
     o->text = g_strdup(text);
+    o->forget = g_strdup(forget);
     free(text);
     if (kind == OP_SUBSCRIBE)
         o->users = json_incref(json_object_get(msg, "users"));
@@ -760,6 +1061,12 @@ static int send_request(vid_client *c, json_t *msg, op_kind kind,
         *request_id = (uint64_t) id;
     submit(c, o);
     return VID_OK;
+}
+
+static int send_request(vid_client *c, json_t *msg, op_kind kind,
+                        uint64_t *request_id)
+{
+    return send_request_forget(c, msg, kind, request_id, NULL);
 }
 
 /* Add a string field; NULL @value is a caller error, bad UTF-8 too. */
@@ -879,7 +1186,10 @@ static int send_call(vid_client *c, const char *type, const char *call_id,
         json_decref(msg);
         return rc;
     }
-    return send_request(c, msg, OP_SEND, request_id);
+    /* An invite answered by hand is no longer the library's to end. */
+    return send_request_forget(c, msg, OP_SEND, request_id,
+                               strcmp(type, "call.ringing") != 0 ? call_id
+                                                                 : NULL);
 }
 
 VID_API int vid_client_call_ringing(vid_client *c, const char *call_id,
@@ -933,4 +1243,506 @@ VID_API int vid_client_call_hangup(vid_client *c, const char *call_id,
 {
     return send_call(c, "call.hangup", call_id, "reason", reason, true,
                      request_id);
+}
+
+/* ---- managed calls ----------------------------------------------------- */
+
+typedef struct {
+    void (*fn)(void *data);
+    void *data;
+    GMutex m;
+    GCond cv;
+    bool done;
+} sync_op;
+
+static gboolean sync_run(gpointer data)
+{
+    sync_op *s = data;
+
+    s->fn(s->data);
+    g_mutex_lock(&s->m);
+    s->done = true;
+    g_cond_signal(&s->cv);
+    g_mutex_unlock(&s->m);
+    return G_SOURCE_REMOVE;
+}
+
+void client_run_sync(vid_client *c, void (*fn)(void *data), void *data)
+{
+    sync_op s;
+
+    if (g_thread_self() == c->thread) {
+        fn(data);
+        return;
+    }
+    s.fn = fn;
+    s.data = data;
+    s.done = false;
+    g_mutex_init(&s.m);
+    g_cond_init(&s.cv);
+    g_main_context_invoke(c->ctx, sync_run, &s);
+    g_mutex_lock(&s.m);
+    while (!s.done)
+        g_cond_wait(&s.cv, &s.m);
+    g_mutex_unlock(&s.m);
+    g_mutex_clear(&s.m);
+    g_cond_clear(&s.cv);
+}
+
+VID_API int vid_call_options_init(vid_call_options *opts, unsigned int version)
+{
+    vid_call_options def = VID_CALL_OPTIONS_INIT;
+
+    if (opts == NULL)
+        return set_error(NULL, VID_EINVAL, "opts is NULL");
+    if (version != VID_CALL_OPTIONS_VERSION)
+        return set_error(NULL, VID_EVERSION,
+                         "call options version %u is not supported (this "
+                         "library knows %d)",
+                         version, VID_CALL_OPTIONS_VERSION);
+    *opts = def;
+    return VID_OK;
+}
+
+static int check_call_options(vid_client *c, const vid_call_options *o)
+{
+    if (o->version != VID_CALL_OPTIONS_VERSION)
+        return set_error(c, VID_EVERSION,
+                         "call options version %u is not supported (use "
+                         "VID_CALL_OPTIONS_INIT)",
+                         o->version);
+    if (o->width < 256 || o->width > 4096 || o->width % 2 != 0 ||
+        o->height < 128 || o->height > 4096 || o->height % 2 != 0)
+        return set_error(c, VID_EINVAL,
+                         "width x height %d x %d: use even sizes from "
+                         "256 x 128 to 4096 x 4096",
+                         o->width, o->height);
+    if (o->fps < 1 || o->fps > 60)
+        return set_error(c, VID_EINVAL, "fps %d: use 1-60", o->fps);
+    if (o->video_kbps < 30 || o->video_kbps > 20000 || o->max_video_kbps < 30 ||
+        o->max_video_kbps > 20000)
+        return set_error(c, VID_EINVAL,
+                         "video_kbps %d / max_video_kbps %d: use 30-20000",
+                         o->video_kbps, o->max_video_kbps);
+    if (o->record_path != NULL && o->record_path[0] == '\0')
+        return set_error(c, VID_EINVAL, "record_path is empty");
+    return VID_OK;
+}
+
+typedef struct {
+    vid_client *c;
+    const char *peer;
+    const char *call_id;
+    const char *reason;
+    const vid_call_options *opts;
+    uint64_t request_id;
+    bool mute_audio, mute_video;
+    vid_call_stats *stats;
+    char *buf;
+    size_t cap;
+    int rc;
+    char why[ERROR_SIZE];
+} call_op;
+
+static void do_place(void *data)
+{
+    call_op *cop = data;
+    vid_client *c = cop->c;
+    vid_policy *pol = NULL;
+    call_host h = make_host(c);
+
+    if (c->active != NULL) {
+        cop->rc = VID_EBUSY;
+        snprintf(cop->why, sizeof cop->why, "a call is already active");
+        return;
+    }
+    if (c->sc == NULL || !sig_client_is_logged_in(c->sc)) {
+        cop->rc = VID_ESTATE;
+        snprintf(cop->why, sizeof cop->why, "not logged in");
+        return;
+    }
+    g_mutex_lock(&c->lock);
+    if (c->policy != NULL)
+        pol = client_policy_copy(c->policy);
+    g_mutex_unlock(&c->lock);
+    cop->rc = call_place(&c->active, &h, pol, cop->peer, cop->opts,
+                         &cop->request_id, cop->why, sizeof cop->why);
+    vid_policy_free(pol);
+}
+
+VID_API int vid_call_place(vid_client *c, const char *peer,
+                           const vid_call_options *opts, uint64_t *request_id)
+{
+    vid_call_options def = VID_CALL_OPTIONS_INIT;
+    call_op cop;
+    int rc;
+
+    if (request_id != NULL)
+        *request_id = 0;
+    if (c == NULL)
+        return VID_EINVAL;
+    if (peer == NULL || !proto_name_valid(peer))
+        return set_error(c, VID_EINVAL,
+                         "peer is %s: use 1-64 of A-Z a-z 0-9 . _ -",
+                         peer == NULL ? "NULL" : "not a valid user name");
+    if (opts == NULL)
+        opts = &def;
+    rc = check_call_options(c, opts);
+    if (rc != VID_OK)
+        return rc;
+    if (!atomic_load(&c->logged_in))
+        return set_error(c, VID_ESTATE, "not logged in");
+    memset(&cop, 0, sizeof cop);
+    cop.c = c;
+    cop.peer = peer;
+    cop.opts = opts;
+    client_run_sync(c, do_place, &cop);
+    if (cop.rc != VID_OK)
+        return set_error(c, cop.rc, "%s", cop.why);
+    if (request_id != NULL)
+        *request_id = cop.request_id;
+    return VID_OK;
+}
+
+static void do_answer(void *data)
+{
+    call_op *cop = data;
+    vid_client *c = cop->c;
+    call_invite *inv = g_hash_table_lookup(c->invites, cop->call_id);
+    call_host h = make_host(c);
+    vid_policy *pol = NULL;
+    vid_end_reason why_end;
+    json_t *m;
+
+    if (inv == NULL) {
+        cop->rc = VID_ENOCALL;
+        snprintf(cop->why, sizeof cop->why, "no ringing call %.40s",
+                 cop->call_id);
+        return;
+    }
+    if (c->active != NULL) {
+        cop->rc = VID_EBUSY;
+        snprintf(cop->why, sizeof cop->why, "a call is already active");
+        return;
+    }
+    g_mutex_lock(&c->lock);
+    if (c->policy != NULL)
+        pol = client_policy_copy(c->policy);
+    g_mutex_unlock(&c->lock);
+    cop->rc = call_answer(&c->active, &h, pol, inv, cop->opts, cop->why,
+                          sizeof cop->why);
+    vid_policy_free(pol);
+    if (cop->rc == VID_OK) {
+        g_hash_table_remove(c->invites, cop->call_id);
+        return;
+    }
+    if (cop->rc != VID_EPROTO && cop->rc != VID_EIDENTITY)
+        return; /* devices: the invite still rings; try again or reject */
+    /* An unusable offer or a refused key: decline and end. */
+    why_end =
+        cop->rc == VID_EPROTO ? VID_END_PROTOCOL : VID_END_IDENTITY_MISMATCH;
+    m = json_pack("{s:s,s:s,s:s}", "type", "call.reject", "call", inv->call_id,
+                  "reason", cop->rc == VID_EPROTO ? "bad_sdp" : "identity");
+    host_send(c, m);
+    g_hash_table_steal(c->invites, cop->call_id);
+    end_invite(c, inv, why_end, cop->rc, cop->why, NULL);
+    call_invite_free(inv);
+}
+
+static int check_call_id(vid_client *c, const char *call_id)
+{
+    if (call_id == NULL)
+        return set_error(c, VID_EINVAL, "call_id is NULL");
+    if (strlen(call_id) != VID_CALL_ID_SIZE - 1 ||
+        strspn(call_id, "0123456789abcdef") != VID_CALL_ID_SIZE - 1)
+        return set_error(c, VID_EINVAL,
+                         "call_id \"%.40s\" is not 32 lower-case hex digits",
+                         call_id);
+    return VID_OK;
+}
+
+VID_API int vid_call_answer(vid_client *c, const char *call_id,
+                            const vid_call_options *opts)
+{
+    vid_call_options def = VID_CALL_OPTIONS_INIT;
+    call_op cop;
+    int rc;
+
+    if (c == NULL)
+        return VID_EINVAL;
+    rc = check_call_id(c, call_id);
+    if (rc != VID_OK)
+        return rc;
+    if (opts == NULL)
+        opts = &def;
+    rc = check_call_options(c, opts);
+    if (rc != VID_OK)
+        return rc;
+    memset(&cop, 0, sizeof cop);
+    cop.c = c;
+    cop.call_id = call_id;
+    cop.opts = opts;
+    client_run_sync(c, do_answer, &cop);
+    if (cop.rc != VID_OK)
+        return set_error(c, cop.rc, "%s", cop.why);
+    return VID_OK;
+}
+
+static void do_reject(void *data)
+{
+    call_op *cop = data;
+    vid_client *c = cop->c;
+    call_invite *inv = g_hash_table_lookup(c->invites, cop->call_id);
+    json_t *m;
+
+    if (inv == NULL) {
+        cop->rc = VID_ENOCALL;
+        snprintf(cop->why, sizeof cop->why, "no ringing call %.40s",
+                 cop->call_id);
+        return;
+    }
+    m = json_pack("{s:s,s:s,s:s}", "type", "call.reject", "call", inv->call_id,
+                  "reason", cop->reason);
+    host_send(c, m);
+    g_hash_table_steal(c->invites, cop->call_id);
+    end_invite(c, inv, VID_END_REJECTED, VID_OK, "declined", cop->reason);
+    call_invite_free(inv);
+    cop->rc = VID_OK;
+}
+
+VID_API int vid_call_reject(vid_client *c, const char *call_id,
+                            const char *reason)
+{
+    call_op cop;
+    int rc;
+
+    if (c == NULL)
+        return VID_EINVAL;
+    rc = check_call_id(c, call_id);
+    if (rc != VID_OK)
+        return rc;
+    if (reason == NULL)
+        reason = "declined";
+    if (reason[0] == '\0' || strlen(reason) > 64 ||
+        !g_utf8_validate(reason, -1, NULL))
+        return set_error(c, VID_EINVAL,
+                         "reason must be 1-64 bytes of UTF-8 text");
+    for (const char *p = reason; *p != '\0'; p++)
+        if ((unsigned char) *p < 0x20 || *p == 0x7f)
+            return set_error(c, VID_EINVAL, "reason must be printable text");
+    memset(&cop, 0, sizeof cop);
+    cop.c = c;
+    cop.call_id = call_id;
+    cop.reason = reason;
+    client_run_sync(c, do_reject, &cop);
+    if (cop.rc != VID_OK)
+        return set_error(c, cop.rc, "%s", cop.why);
+    return VID_OK;
+}
+
+/* The managed call @id (worker), or NULL with cop->rc = VID_ENOCALL. */
+static call *find_call(call_op *cop)
+{
+    call *cl = cop->c->active;
+
+    if (cl == NULL || call_is_ended(cl) ||
+        strcmp(call_get_id(cl), cop->call_id) != 0) {
+        cop->rc = VID_ENOCALL;
+        snprintf(cop->why, sizeof cop->why, "no managed call %.40s",
+                 cop->call_id);
+        return NULL;
+    }
+    cop->rc = VID_OK;
+    return cl;
+}
+
+static void do_hangup(void *data)
+{
+    call_op *cop = data;
+    vid_client *c = cop->c;
+    call *cl = c->active;
+
+    if (cop->call_id != NULL) {
+        cl = find_call(cop);
+    } else if (cl == NULL || call_is_ended(cl)) {
+        cop->rc = VID_ENOCALL;
+        snprintf(cop->why, sizeof cop->why, "no managed call");
+        cl = NULL;
+    }
+    if (cl == NULL)
+        return;
+    /* Placed but not created yet: hang up at the server when the id
+     * comes. */
+    if (call_get_id(cl)[0] == '\0')
+        c->abandoned_invite = call_get_invite_request(cl);
+    call_hangup(cl, NULL);
+    cop->rc = VID_OK;
+}
+
+VID_API int vid_call_hangup(vid_client *c, const char *call_id)
+{
+    call_op cop;
+    int rc;
+
+    if (c == NULL)
+        return VID_EINVAL;
+    if (call_id != NULL) {
+        rc = check_call_id(c, call_id);
+        if (rc != VID_OK)
+            return rc;
+    }
+    memset(&cop, 0, sizeof cop);
+    cop.c = c;
+    cop.call_id = call_id;
+    client_run_sync(c, do_hangup, &cop);
+    if (cop.rc != VID_OK)
+        return set_error(c, cop.rc, "%s", cop.why);
+    return VID_OK;
+}
+
+static void do_mute(void *data)
+{
+    call_op *cop = data;
+    call *cl = find_call(cop);
+
+    if (cl != NULL)
+        call_set_mute(cl, cop->mute_audio, cop->mute_video);
+}
+
+VID_API int vid_call_set_mute(vid_client *c, const char *call_id,
+                              int mute_audio, int mute_video)
+{
+    call_op cop;
+    int rc;
+
+    if (c == NULL)
+        return VID_EINVAL;
+    rc = check_call_id(c, call_id);
+    if (rc != VID_OK)
+        return rc;
+    memset(&cop, 0, sizeof cop);
+    cop.c = c;
+    cop.call_id = call_id;
+    cop.mute_audio = mute_audio != 0;
+    cop.mute_video = mute_video != 0;
+    client_run_sync(c, do_mute, &cop);
+    if (cop.rc != VID_OK)
+        return set_error(c, cop.rc, "%s", cop.why);
+    return VID_OK;
+}
+
+static void do_stats(void *data)
+{
+    call_op *cop = data;
+    call *cl = find_call(cop);
+
+    if (cl != NULL)
+        call_get_stats(cl, cop->stats);
+}
+
+VID_API int vid_call_get_stats(vid_client *c, const char *call_id,
+                               vid_call_stats *out)
+{
+    call_op cop;
+    int rc;
+
+    if (c == NULL)
+        return VID_EINVAL;
+    if (out == NULL)
+        return set_error(c, VID_EINVAL, "out is NULL");
+    memset(out, 0, sizeof *out);
+    rc = check_call_id(c, call_id);
+    if (rc != VID_OK)
+        return rc;
+    memset(&cop, 0, sizeof cop);
+    cop.c = c;
+    cop.call_id = call_id;
+    cop.stats = out;
+    client_run_sync(c, do_stats, &cop);
+    if (cop.rc != VID_OK)
+        return set_error(c, cop.rc, "%s", cop.why);
+    return VID_OK;
+}
+
+static void do_sas(void *data)
+{
+    call_op *cop = data;
+    call *cl = find_call(cop);
+
+    if (cl == NULL)
+        return;
+    cop->rc = call_get_sas(cl, cop->buf, cop->cap);
+    if (cop->rc != VID_OK)
+        snprintf(cop->why, sizeof cop->why, "the call is not connected yet");
+}
+
+VID_API int vid_call_get_sas(vid_client *c, const char *call_id, char *buf,
+                             size_t cap)
+{
+    call_op cop;
+    int rc;
+
+    if (c == NULL)
+        return VID_EINVAL;
+    if (buf == NULL || cap < VID_SAS_SIZE)
+        return set_error(c, VID_EINVAL, "buf must hold %d bytes", VID_SAS_SIZE);
+    buf[0] = '\0';
+    rc = check_call_id(c, call_id);
+    if (rc != VID_OK)
+        return rc;
+    memset(&cop, 0, sizeof cop);
+    cop.c = c;
+    cop.call_id = call_id;
+    cop.buf = buf;
+    cop.cap = cap;
+    client_run_sync(c, do_sas, &cop);
+    if (cop.rc != VID_OK)
+        return set_error(c, cop.rc, "%s", cop.why);
+    return VID_OK;
+}
+
+VID_API int vid_client_get_safety_number(vid_client *c,
+                                         const char *peer_fingerprint,
+                                         char *buf, size_t cap)
+{
+    int rc;
+
+    if (c == NULL)
+        return VID_EINVAL;
+    if (buf == NULL || cap < VID_SAFETY_NUMBER_SIZE)
+        return set_error(c, VID_EINVAL, "buf must hold %d bytes",
+                         VID_SAFETY_NUMBER_SIZE);
+    buf[0] = '\0';
+    if (peer_fingerprint == NULL ||
+        identity_fingerprint_decode(peer_fingerprint, NULL) != VID_OK)
+        return set_error(c, VID_EINVAL,
+                         "peer_fingerprint must be \"sha-256 AB:CD:...\" "
+                         "(32 hex pairs)");
+    rc = identity_safety_number(identity_fingerprint(c->id), peer_fingerprint,
+                                buf, cap);
+    if (rc != VID_OK)
+        return set_error(c, rc, "safety number: %s", vid_strerror(rc));
+    return VID_OK;
+}
+
+VID_API int vid_client_trust_peer(vid_client *c, const char *user,
+                                  const char *device, const char *fingerprint)
+{
+    int rc;
+
+    if (c == NULL)
+        return VID_EINVAL;
+    if (user == NULL || !proto_name_valid(user) || device == NULL ||
+        !proto_name_valid(device))
+        return set_error(c, VID_EINVAL,
+                         "user and device must be 1-64 of A-Z a-z 0-9 . _ -");
+    if (fingerprint == NULL ||
+        identity_fingerprint_decode(fingerprint, NULL) != VID_OK)
+        return set_error(c, VID_EINVAL,
+                         "fingerprint must be \"sha-256 AB:CD:...\"");
+    rc = identity_pins_set(c->pins, user, device, fingerprint);
+    if (rc != VID_OK)
+        return set_error(c, rc, "the pin could not be saved: %s",
+                         vid_strerror(rc));
+    return VID_OK;
 }

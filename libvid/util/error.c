@@ -51,6 +51,13 @@ VID_API const char *vid_strerror(int code)
         return "internal server error";
     case VID_EVERSION:
         return "unsupported options version";
+    case VID_ENODEVICE:
+        return "no such camera, microphone or speaker";
+    case VID_EBUSY:
+        return "busy: the device is in use or a call is already active";
+    case VID_EMEDIA:
+        return "media could not start (codec, GStreamer element or device "
+               "failure)";
     default:
         return "unknown error";
     }

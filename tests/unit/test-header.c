@@ -39,13 +39,13 @@ int main(void)
           VID_EVERSION);
 
     /* Every status has its own text. */
-    for (code = VID_OK; code >= VID_EVERSION; code--) {
+    for (code = VID_OK; code >= VID_EMEDIA; code--) {
         int other;
         CHECK(strcmp(vid_strerror(code), "unknown error") != 0);
-        for (other = code - 1; other >= VID_EVERSION; other--)
+        for (other = code - 1; other >= VID_EMEDIA; other--)
             CHECK(strcmp(vid_strerror(code), vid_strerror(other)) != 0);
     }
-    CHECK(strcmp(vid_strerror(VID_EVERSION - 1), "unknown error") == 0);
+    CHECK(strcmp(vid_strerror(VID_EMEDIA - 1), "unknown error") == 0);
     CHECK(strcmp(vid_strerror(1), "unknown error") == 0);
 
     /* The header's version is the library's. */
