@@ -1,15 +1,23 @@
 /*
  * test-vidcall.c — the vidcall CLI (examples/vidcall.c) as a user runs it,
- * against a real server: the README demo ("online PEER") and the exit
- * status of each failure documented in --help.
+ * against a real server.
+ *
+ * /vidcall/cli/...: --help, option checks, `devices`, `online PEER` and the
+ * exit status of each set-up failure documented in --help.
+ * /vidcall/call/...: real calls between two vidcall processes with the
+ * synthetic camera and microphone: a full call checked through
+ * --stats-json (frames verified, same SAS) and the --record WebM
+ * (demuxed with GStreamer), reject, busy, no answer, callee offline,
+ * hang-up from the callee and Ctrl-C of the caller.
  *
  * $VIDCALL_BIN names the binary (set by meson test).
  */
 #include <string.h>
 
-#include <glib.h>
 #include <gio/gio.h>
+#include <glib.h>
 #include <glib/gstdio.h>
+#include <gst/gst.h>
 #include <signal.h>
 
 #include "vid-test.h"
@@ -79,7 +87,14 @@ static void test_help_and_version(void)
     r = run_vidcall(NULL, help);
     g_assert_cmpint(r.status, ==, 0);
     g_assert_nonnull(strstr(r.out, "online PEER"));
+    g_assert_nonnull(strstr(r.out, "call PEER"));
+    g_assert_nonnull(strstr(r.out, "  answer "));
+    g_assert_nonnull(strstr(r.out, "  listen "));
+    g_assert_nonnull(strstr(r.out, "  devices "));
+    g_assert_nonnull(strstr(r.out, "--auto-answer"));
+    g_assert_nonnull(strstr(r.out, "--stats-json"));
     g_assert_nonnull(strstr(r.out, "Exit status"));
+    g_assert_nonnull(strstr(r.out, " 15  device or media error"));
     result_clear(&r);
     r = run_vidcall(NULL, version);
     g_assert_cmpint(r.status, ==, 0);
@@ -274,11 +289,580 @@ static void test_exit_codes(void)
     g_free(pw);
 }
 
+/* ---- option checks and devices (no server needed) --------------------- */
+
+static void test_bad_values(void)
+{
+    static const struct {
+        const char *args[8];
+        const char *expect;
+    } cases[] = {
+        {{"call", "bob", "--size", "640", NULL}, "--size"},
+        {{"call", "bob", "--size", "641x480", NULL}, "--size"},
+        {{"call", "bob", "--size", "x480", NULL}, "--size"},
+        {{"call", "bob", "--fps", "0", NULL}, "--fps"},
+        {{"call", "bob", "--fps", "abc", NULL}, "fps"},
+        {{"call", "bob", "--bitrate", "10", NULL}, "--bitrate"},
+        {{"call", "bob", "--duration", "0", NULL}, "--duration"},
+        {{"call", "bob", "--timeout", "-3", NULL}, "--timeout"},
+        {{"call", "bob", "--record", "out.mp4", NULL}, ".webm"},
+        {{"call", "bob", "--record", "/nonexistent/dir/x.webm", NULL},
+         "directory"},
+        {{"call", "bob", "--synthetic", "--camera", "x", NULL}, "--camera"},
+        {{"call", "bob", "--auto-answer", NULL}, "--auto-answer"},
+        {{"listen", "--reject", "", NULL}, "--reject"},
+        {{"listen", "--reject", "no", "--auto-answer", NULL}, "--reject"},
+        {{"call", NULL}, "usage"},
+        {{"answer", "bob", NULL}, "usage"},
+        {{"dial", "bob", NULL}, "unknown command"},
+        {{NULL}, "usage"},
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        result r = run_vidcall(NULL, cases[i].args);
+        if (r.status != 1 || strstr(r.err, cases[i].expect) == NULL)
+            g_error("case %zu (%s %s): exit %d, stderr '%s', wanted exit 1 "
+                    "and '%s'",
+                    i, cases[i].args[0] ? cases[i].args[0] : "",
+                    cases[i].args[0] && cases[i].args[1] ? cases[i].args[1]
+                                                         : "",
+                    r.status, r.err, cases[i].expect);
+        result_clear(&r);
+    }
+}
+
+/* `devices` with every GStreamer device provider ranked out: no camera,
+ * said clearly, exit 0, no server needed. */
+static void test_devices_none(void)
+{
+    GSubprocessLauncher *l = g_subprocess_launcher_new(
+        G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    GError *error = NULL;
+    GSubprocess *p;
+    char *out = NULL, *err = NULL;
+
+    g_subprocess_launcher_setenv(
+        l, "GST_PLUGIN_FEATURE_RANK",
+        "v4l2deviceprovider:NONE,pulsedeviceprovider:NONE,"
+        "alsadeviceprovider:NONE,pipewiredeviceprovider:NONE,"
+        "libcameraprovider:NONE",
+        TRUE);
+    p = g_subprocess_launcher_spawn(l, &error, vidcall_bin, "devices", NULL);
+    g_assert_no_error(error);
+    g_assert_true(
+        g_subprocess_communicate_utf8(p, NULL, NULL, &out, &err, &error));
+    g_assert_no_error(error);
+    if (g_test_verbose())
+        g_printerr("  out: %s  err: %s\n", out, err);
+    g_assert_true(g_subprocess_get_if_exited(p));
+    g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 0);
+    g_assert_nonnull(strstr(out, "Cameras:"));
+    g_assert_nonnull(strstr(out, "no camera found"));
+    g_assert_nonnull(strstr(out, "Microphones:"));
+    g_assert_nonnull(strstr(out, "Speakers:"));
+    g_free(out);
+    g_free(err);
+    g_object_unref(p);
+    g_object_unref(l);
+}
+
+/* ---- calls between two vidcall processes ------------------------------ */
+
+/* One vidcall running in the background, output in files. */
+typedef struct {
+    GSubprocess *proc;
+    char *out_path;
+    char *err_path;
+    int status; /* after party_wait */
+    char *out;
+    char *err;
+} party;
+
+static char *tmp_file(const char *tag, const char *name)
+{
+    char *base = g_strdup_printf("%s-%s", tag, name);
+    char *path = g_build_filename(tmp_root, base, NULL);
+
+    g_free(base);
+    g_unlink(path);
+    return path;
+}
+
+/* Start vidcall as @user of @srv with the common options, then @args. */
+static party *party_start(vid_test_server *srv, const char *tag,
+                          const char *user, const char *const *args)
+{
+    GSubprocessLauncher *l =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE);
+    GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+    party *p = g_new0(party, 1);
+    char *pw_name = g_strdup_printf("%s.pw", user);
+    char *pw_text = g_strdup_printf("%s-password\n", user);
+    char *pw = password_file(pw_name, pw_text);
+    char *dir = g_build_filename(tmp_root, user, NULL);
+    GError *error = NULL;
+
+    {
+        char *out = g_strconcat(user, ".out", NULL);
+        char *err = g_strconcat(user, ".err", NULL);
+        p->out_path = tmp_file(tag, out);
+        p->err_path = tmp_file(tag, err);
+        g_free(out);
+        g_free(err);
+    }
+    g_subprocess_launcher_set_stdout_file_path(l, p->out_path);
+    g_subprocess_launcher_set_stderr_file_path(l, p->err_path);
+    g_ptr_array_add(argv, g_strdup(vidcall_bin));
+    {
+        const char *common[] = {"--server",
+                                vid_test_server_url(srv),
+                                "--ca-file",
+                                vid_test_server_ca_file(srv),
+                                "--user",
+                                user,
+                                "--password-file",
+                                pw,
+                                "--state-dir",
+                                dir,
+                                "--device-name",
+                                "test",
+                                "--no-window",
+                                "--no-speaker",
+                                NULL};
+        for (const char *const *a = common; *a != NULL; a++)
+            g_ptr_array_add(argv, g_strdup(*a));
+    }
+    for (const char *const *a = args; *a != NULL; a++)
+        g_ptr_array_add(argv, g_strdup(*a));
+    g_ptr_array_add(argv, NULL);
+    p->proc = g_subprocess_launcher_spawnv(l, (const char *const *) argv->pdata,
+                                           &error);
+    g_assert_no_error(error);
+    g_ptr_array_free(argv, TRUE);
+    g_object_unref(l);
+    g_free(pw_name);
+    g_free(pw_text);
+    g_free(pw);
+    g_free(dir);
+    return p;
+}
+
+static char *read_text(const char *path)
+{
+    char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return g_strdup("");
+    return text;
+}
+
+static gboolean on_wait_timeout(gpointer data)
+{
+    *(gboolean *) data = TRUE;
+    return G_SOURCE_REMOVE;
+}
+
+/* Wait up to @timeout_s for the exit; fills status, out, err. A process
+ * that does not exit in time is killed and fails the test. */
+static void party_wait(party *p, guint timeout_s)
+{
+    gboolean expired = FALSE;
+    guint id = g_timeout_add_seconds(timeout_s, on_wait_timeout, &expired);
+
+    while (!expired && g_subprocess_get_identifier(p->proc) != NULL)
+        g_main_context_iteration(NULL, TRUE);
+    if (!expired)
+        g_source_remove(id);
+    if (expired) {
+        g_subprocess_force_exit(p->proc);
+        g_subprocess_wait(p->proc, NULL, NULL);
+    }
+    p->status = g_subprocess_get_if_exited(p->proc)
+                    ? g_subprocess_get_exit_status(p->proc)
+                    : -1;
+    p->out = read_text(p->out_path);
+    p->err = read_text(p->err_path);
+    if (g_test_verbose() || expired)
+        g_printerr("  %s: exit %d\n  out: %s\n  err: %s\n", p->out_path,
+                   p->status, p->out, p->err);
+    if (expired)
+        g_error("%s did not exit within %u s", p->out_path, timeout_s);
+}
+
+static void party_free(party *p)
+{
+    if (p == NULL)
+        return;
+    if (g_subprocess_get_identifier(p->proc) != NULL) {
+        g_subprocess_force_exit(p->proc);
+        g_subprocess_wait(p->proc, NULL, NULL);
+    }
+    g_object_unref(p->proc);
+    g_free(p->out_path);
+    g_free(p->err_path);
+    g_free(p->out);
+    g_free(p->err);
+    g_free(p);
+}
+
+/* Wait (iterating the main context) until the file at @path contains
+ * @needle; fails after @timeout_s. */
+static void wait_file_contains(const char *path, const char *needle,
+                               guint timeout_s)
+{
+    gint64 end = g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC;
+
+    for (;;) {
+        char *text = read_text(path);
+        gboolean found = strstr(text, needle) != NULL;
+        g_free(text);
+        if (found)
+            return;
+        if (g_get_monotonic_time() > end)
+            g_error("'%s' did not appear in %s within %u s", needle, path,
+                    timeout_s);
+        g_usleep(50 * 1000);
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+    }
+}
+
+/* Per-second stats lines of one side, checked as they are parsed. */
+typedef struct {
+    guint lines;
+    json_int_t first_verified, last_verified;
+    json_int_t max_out_of_order;
+    json_int_t last_frames_received;
+    char *sas;
+} stats_summary;
+
+static stats_summary read_stats(const char *path)
+{
+    char *text = read_text(path);
+    char **lines = g_strsplit(text, "\n", -1);
+    stats_summary s = {0};
+
+    for (char **l = lines; *l != NULL; l++) {
+        json_error_t jerr;
+        json_t *o;
+        const char *sas;
+
+        if ((*l)[0] == '\0')
+            continue;
+        o = json_loads(*l, 0, &jerr);
+        if (o == NULL)
+            g_error("%s: line %u is not JSON (%s): %s", path, s.lines + 1,
+                    jerr.text, *l);
+        g_assert_true(json_is_object(o));
+        g_assert_true(json_is_integer(json_object_get(o, "frames_verified")));
+        g_assert_true(json_is_string(json_object_get(o, "call_id")));
+        g_assert_true(json_is_string(json_object_get(o, "time")));
+        g_assert_nonnull(json_object_get(o, "rtt_ms"));
+        sas = vid_test_json_str(o, "sas");
+        g_assert_nonnull(sas);
+        if (s.sas == NULL)
+            s.sas = g_strdup(sas);
+        g_assert_cmpstr(s.sas, ==, sas);
+        if (s.lines == 0)
+            s.first_verified = vid_test_json_int(o, "frames_verified");
+        s.last_verified = vid_test_json_int(o, "frames_verified");
+        s.last_frames_received = vid_test_json_int(o, "frames_received");
+        s.max_out_of_order = MAX(s.max_out_of_order,
+                                 vid_test_json_int(o, "frames_out_of_order"));
+        s.lines++;
+        json_decref(o);
+    }
+    g_strfreev(lines);
+    g_free(text);
+    return s;
+}
+
+/* Buffers of each kind demuxed from a WebM file with GStreamer. */
+typedef struct {
+    gint video; /* video/x-vp8 */
+    gint audio; /* audio/x-opus */
+    gint other;
+} webm_counts;
+
+static void on_handoff(GstElement *sink, GstBuffer *buf, GstPad *pad,
+                       gpointer data)
+{
+    (void) sink;
+    (void) buf;
+    (void) pad;
+    g_atomic_int_inc((gint *) data);
+}
+
+static void on_demux_pad(GstElement *demux, GstPad *pad, gpointer data)
+{
+    webm_counts *c = data;
+    GstElement *bin = GST_ELEMENT(gst_element_get_parent(demux));
+    GstElement *sink = gst_element_factory_make("fakesink", NULL);
+    GstCaps *caps = gst_pad_get_current_caps(pad);
+    const char *name =
+        caps != NULL ? gst_structure_get_name(gst_caps_get_structure(caps, 0))
+                     : "";
+    gint *counter = strcmp(name, "video/x-vp8") == 0    ? &c->video
+                    : strcmp(name, "audio/x-opus") == 0 ? &c->audio
+                                                        : &c->other;
+    GstPad *sinkpad;
+
+    g_object_set(sink, "signal-handoffs", TRUE, "sync", FALSE, NULL);
+    g_signal_connect(sink, "handoff", G_CALLBACK(on_handoff), counter);
+    gst_bin_add(GST_BIN(bin), sink);
+    sinkpad = gst_element_get_static_pad(sink, "sink");
+    g_assert_cmpint(gst_pad_link(pad, sinkpad), ==, GST_PAD_LINK_OK);
+    gst_object_unref(sinkpad);
+    gst_element_sync_state_with_parent(sink);
+    if (caps != NULL)
+        gst_caps_unref(caps);
+    gst_object_unref(bin);
+}
+
+/* Demux @path to the end; asserts a WebM (EBML, DocType webm) that
+ * matroskademux reads without error. */
+static webm_counts count_webm(const char *path)
+{
+    webm_counts c = {0};
+    char *head = NULL;
+    gsize len = 0;
+    GstElement *pipe = gst_pipeline_new(NULL);
+    GstElement *src = gst_element_factory_make("filesrc", NULL);
+    GstElement *demux = gst_element_factory_make("matroskademux", NULL);
+    GstBus *bus;
+    GstMessage *msg;
+
+    g_assert_true(g_file_get_contents(path, &head, &len, NULL));
+    g_assert_cmpuint(len, >, 64);
+    g_assert_cmpint(memcmp(head, "\x1a\x45\xdf\xa3", 4), ==, 0);
+    g_assert_nonnull(g_strstr_len(head, 64, "webm"));
+    g_free(head);
+    g_assert_nonnull(src);
+    g_assert_nonnull(demux);
+    g_object_set(src, "location", path, NULL);
+    gst_bin_add_many(GST_BIN(pipe), src, demux, NULL);
+    g_assert_true(gst_element_link(src, demux));
+    g_signal_connect(demux, "pad-added", G_CALLBACK(on_demux_pad), &c);
+    gst_element_set_state(pipe, GST_STATE_PLAYING);
+    bus = gst_element_get_bus(pipe);
+    msg = gst_bus_timed_pop_filtered(bus, 20 * GST_SECOND,
+                                     GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    g_assert_nonnull(msg);
+    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+        GError *err = NULL;
+        gst_message_parse_error(msg, &err, NULL);
+        g_error("demuxing %s: %s", path, err->message);
+    }
+    gst_message_unref(msg);
+    gst_object_unref(bus);
+    gst_element_set_state(pipe, GST_STATE_NULL);
+    gst_object_unref(pipe);
+    return c;
+}
+
+/* The README demo as a test: bob answers, alice calls; both send the
+ * synthetic camera and microphone and hang up after 4 s (whoever's timer
+ * fires first; the other sees the remote hang-up). */
+static void test_call_full(void)
+{
+    char *bob_stats = tmp_file("full", "bob.jsonl");
+    char *alice_stats = tmp_file("full", "alice.jsonl");
+    char *bob_rec = tmp_file("full", "bob.webm");
+    char *alice_rec = tmp_file("full", "alice.webm");
+    const char *bob_args[] = {"--synthetic",  "--duration", "4",
+                              "--stats-json", bob_stats,    "--record",
+                              bob_rec,        "answer",     NULL};
+    const char *alice_args[] = {
+        "--synthetic", "--duration", "4",    "--stats-json", alice_stats,
+        "--record",    alice_rec,    "call", "bob",          NULL};
+    party *bob = party_start(server, "full", "bob", bob_args);
+    party *alice;
+    stats_summary sb, sa;
+    char *box;
+    webm_counts wb, wa;
+
+    wait_file_contains(bob->out_path, "waiting for a call", 20);
+    alice = party_start(server, "full", "alice", alice_args);
+    party_wait(alice, 40);
+    party_wait(bob, 10);
+    g_assert_cmpint(alice->status, ==, 0);
+    g_assert_cmpint(bob->status, ==, 0);
+    g_assert_nonnull(strstr(alice->out, "calling bob"));
+    g_assert_nonnull(strstr(bob->out, "incoming call from alice"));
+    /* One hung up, the other saw it. */
+    g_assert_true((strstr(alice->out, "you hung up") != NULL &&
+                   strstr(bob->out, "alice hung up") != NULL) ||
+                  (strstr(bob->out, "you hung up") != NULL &&
+                   strstr(alice->out, "bob hung up") != NULL));
+
+    sb = read_stats(bob_stats);
+    sa = read_stats(alice_stats);
+    g_assert_cmpuint(sb.lines, >=, 2);
+    g_assert_cmpuint(sa.lines, >=, 2);
+    g_assert_cmpint(sb.last_verified, >, sb.first_verified);
+    g_assert_cmpint(sa.last_verified, >, sa.first_verified);
+    g_assert_cmpint(sb.max_out_of_order, ==, 0);
+    g_assert_cmpint(sa.max_out_of_order, ==, 0);
+    g_assert_true(g_regex_match_simple("^[0-9]{3} [0-9]{3}$", sa.sas, 0, 0));
+    g_assert_cmpstr(sa.sas, ==, sb.sas);
+    box = g_strdup_printf("Compare with your peer: %s", sa.sas);
+    g_assert_nonnull(strstr(alice->out, box));
+    g_assert_nonnull(strstr(bob->out, box));
+    g_free(box);
+    g_assert_nonnull(strstr(alice->out, "recording: "));
+
+    wb = count_webm(bob_rec);
+    wa = count_webm(alice_rec);
+    if (g_test_verbose())
+        g_printerr("  webm bob: %d video %d audio; alice: %d video %d audio\n",
+                   wb.video, wb.audio, wa.video, wa.audio);
+    /* ~4 s at 30 fps and 50 audio frames/s; generous lower bounds for a
+     * loaded machine. */
+    g_assert_cmpint(wb.video, >, 30);
+    g_assert_cmpint(wa.video, >, 30);
+    g_assert_cmpint(wb.audio, >, 50);
+    g_assert_cmpint(wa.audio, >, 50);
+    g_assert_cmpint(wb.other, ==, 0);
+    g_assert_cmpint(wa.other, ==, 0);
+
+    g_free(sb.sas);
+    g_free(sa.sas);
+    party_free(alice);
+    party_free(bob);
+    g_free(bob_stats);
+    g_free(alice_stats);
+    g_free(bob_rec);
+    g_free(alice_rec);
+}
+
+/* bob declines every call: alice exits 8 (rejected). */
+static void test_call_reject(void)
+{
+    const char *bob_args[] = {"listen", "--reject", "declined", NULL};
+    const char *alice_args[] = {"--synthetic", "call", "bob", NULL};
+    party *bob = party_start(server, "reject", "bob", bob_args);
+    party *alice;
+
+    wait_file_contains(bob->out_path, "listening for calls", 20);
+    alice = party_start(server, "reject", "alice", alice_args);
+    party_wait(alice, 30);
+    g_assert_cmpint(alice->status, ==, 8);
+    g_assert_nonnull(strstr(alice->err, "declined"));
+    g_subprocess_send_signal(bob->proc, SIGTERM);
+    party_wait(bob, 10);
+    g_assert_cmpint(bob->status, ==, 0);
+    g_assert_nonnull(strstr(bob->out, "declined the call from alice"));
+    party_free(alice);
+    party_free(bob);
+}
+
+/* While alice and bob talk, carol's call to bob finds him busy (exit 9);
+ * then bob hangs up (--duration) and alice exits 0 seeing it. */
+static void test_call_busy_and_callee_hangup(void)
+{
+    char *alice_stats = tmp_file("busy", "alice.jsonl");
+    const char *bob_args[] = {"--synthetic", "--duration", "5", "answer", NULL};
+    const char *alice_args[] = {"--synthetic", "--stats-json", alice_stats,
+                                "call",        "bob",          NULL};
+    const char *carol_args[] = {"--synthetic", "call", "bob", NULL};
+    party *bob = party_start(server, "busy", "bob", bob_args);
+    party *alice, *carol;
+
+    wait_file_contains(bob->out_path, "waiting for a call", 20);
+    alice = party_start(server, "busy", "alice", alice_args);
+    wait_file_contains(alice_stats, "\n", 30);
+    carol = party_start(server, "busy", "carol", carol_args);
+    party_wait(carol, 20);
+    g_assert_cmpint(carol->status, ==, 9);
+    g_assert_nonnull(strstr(carol->err, "busy"));
+    party_wait(bob, 20);
+    party_wait(alice, 10);
+    g_assert_cmpint(bob->status, ==, 0);
+    g_assert_cmpint(alice->status, ==, 0);
+    g_assert_nonnull(strstr(bob->out, "you hung up"));
+    g_assert_nonnull(strstr(alice->out, "bob hung up"));
+    party_free(carol);
+    party_free(alice);
+    party_free(bob);
+    g_free(alice_stats);
+}
+
+/* Ctrl-C of the caller during the call: both exit 0, bob sees alice hang
+ * up. */
+static void test_call_sigint(void)
+{
+    char *alice_stats = tmp_file("sigint", "alice.jsonl");
+    const char *bob_args[] = {"--synthetic", "answer", NULL};
+    const char *alice_args[] = {"--synthetic", "--stats-json", alice_stats,
+                                "call",        "bob",          NULL};
+    party *bob = party_start(server, "sigint", "bob", bob_args);
+    party *alice;
+
+    wait_file_contains(bob->out_path, "waiting for a call", 20);
+    alice = party_start(server, "sigint", "alice", alice_args);
+    wait_file_contains(alice_stats, "\n", 30);
+    g_subprocess_send_signal(alice->proc, SIGINT);
+    party_wait(alice, 15);
+    party_wait(bob, 15);
+    g_assert_cmpint(alice->status, ==, 0);
+    g_assert_cmpint(bob->status, ==, 0);
+    g_assert_nonnull(strstr(alice->out, "you hung up"));
+    g_assert_nonnull(strstr(bob->out, "alice hung up"));
+    party_free(alice);
+    party_free(bob);
+    g_free(alice_stats);
+}
+
+/* carol has an account but no device online; "nobody" has no account:
+ * both exit 11. */
+static void test_call_offline(void)
+{
+    const char *to_carol[] = {"--synthetic", "call", "carol", NULL};
+    const char *to_nobody[] = {"--synthetic", "call", "nobody", NULL};
+    party *p;
+
+    p = party_start(server, "offline", "alice", to_carol);
+    party_wait(p, 30);
+    g_assert_cmpint(p->status, ==, 11);
+    g_assert_nonnull(strstr(p->err, "offline"));
+    party_free(p);
+    p = party_start(server, "offline2", "alice", to_nobody);
+    party_wait(p, 30);
+    g_assert_cmpint(p->status, ==, 11);
+    party_free(p);
+}
+
+/* A server whose calls ring 2 s: bob is online (`online`, which never
+ * answers) and alice's call ends with no answer, exit 10. */
+static void test_call_no_answer(void)
+{
+    vid_test_server *srv = vid_test_server_start("[server]\n"
+                                                 "ring_timeout = 2\n");
+    const char *bob_args[] = {"--timeout", "60", "online", "nobody", NULL};
+    const char *alice_args[] = {"--synthetic", "call", "bob", NULL};
+    party *bob, *alice;
+
+    vid_test_server_add_user(srv, "alice", "alice-password");
+    vid_test_server_add_user(srv, "bob", "bob-password");
+    bob = party_start(srv, "noanswer", "bob", bob_args);
+    wait_file_contains(bob->out_path, "logged in", 20);
+    alice = party_start(srv, "noanswer", "alice", alice_args);
+    party_wait(alice, 30);
+    g_assert_cmpint(alice->status, ==, 10);
+    g_assert_nonnull(strstr(alice->err, "did not answer"));
+    g_subprocess_send_signal(bob->proc, SIGTERM);
+    party_wait(bob, 10);
+    party_free(alice);
+    party_free(bob);
+    vid_test_server_stop(srv);
+}
+
 int main(int argc, char **argv)
 {
     int rc;
 
     g_test_init(&argc, &argv, NULL);
+    gst_init(&argc, &argv);
     vidcall_bin = g_getenv("VIDCALL_BIN");
     if (vidcall_bin == NULL) {
         g_printerr("VIDCALL_BIN is not set (run through meson test)\n");
@@ -296,10 +880,21 @@ int main(int argc, char **argv)
     server = vid_test_server_start(NULL);
     vid_test_server_add_user(server, "alice", "alice-password");
     vid_test_server_add_user(server, "bob", "bob-password");
-    g_test_add_func("/vidcall/help-version", test_help_and_version);
-    g_test_add_func("/vidcall/online", test_online);
-    g_test_add_func("/vidcall/both-see-each-other", test_both_see_each_other);
-    g_test_add_func("/vidcall/exit-codes", test_exit_codes);
+    vid_test_server_add_user(server, "carol", "carol-password");
+    g_test_add_func("/vidcall/cli/help-version", test_help_and_version);
+    g_test_add_func("/vidcall/cli/bad-values", test_bad_values);
+    g_test_add_func("/vidcall/cli/devices-none", test_devices_none);
+    g_test_add_func("/vidcall/cli/online", test_online);
+    g_test_add_func("/vidcall/cli/both-see-each-other",
+                    test_both_see_each_other);
+    g_test_add_func("/vidcall/cli/exit-codes", test_exit_codes);
+    g_test_add_func("/vidcall/call/full", test_call_full);
+    g_test_add_func("/vidcall/call/reject", test_call_reject);
+    g_test_add_func("/vidcall/call/busy-and-callee-hangup",
+                    test_call_busy_and_callee_hangup);
+    g_test_add_func("/vidcall/call/sigint", test_call_sigint);
+    g_test_add_func("/vidcall/call/offline", test_call_offline);
+    g_test_add_func("/vidcall/call/no-answer", test_call_no_answer);
     rc = g_test_run();
     vid_test_server_stop(server);
     {
