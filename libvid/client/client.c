@@ -497,7 +497,9 @@ static void on_sig_message(vid_client *c, proto_msg_type type,
     owned_event *oe = NULL;
     const json_t *mline;
 
-    if (type == PROTO_MSG_ACK && g_hash_table_remove(c->managed_reqs, &re))
+    if (type == PROTO_MSG_ACK && g_hash_table_remove(c->managed_reqs, &re) &&
+        (c->active == NULL ||
+         call_get_invite_request(c->active) != (uint64_t) re))
         return; /* the call layer's own request */
     switch (type) {
     case PROTO_MSG_ACK:
