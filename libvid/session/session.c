@@ -27,8 +27,8 @@
 #define VIN_PICS 3    /* pushed pictures: one encoding, two waiting */
 #define AIN_BLOCKS 10 /* pushed audio waiting: 200 ms */
 #define AIN_CAP (AIN_BLOCKS * MEDIA_OPUS_FRAME)
-#define BLACK_INTERVAL_US 1000000 /* muted video: one black picture a second   \
-                                   */
+/* muted video: one black picture a second */
+#define BLACK_INTERVAL_US 1000000
 #define CAPTURE_SANE_US (10 * G_USEC_PER_SEC)
 
 enum { KIND_VIDEO = 1, KIND_AUDIO = 2 };
@@ -289,8 +289,8 @@ static void drain_out(media_session *s, int64_t now)
     while ((op = ring_try_pop(s->pkt_out)) != NULL) {
         if (op->kind == KIND_VIDEO) {
             send_rtp(s, s->video_mid, s->cfg.video_pt, s->cfg.video_ssrc,
-                     s->video_seq, op->ts, op->marker, op->data, op->len, true,
-                     now);
+                     s->video_seq, op->ts, op->marker, op->data, op->len,
+                     !s->cfg.no_rtx, now);
             s->video_seq++;
             s->video_packets++;
             s->video_octets += (uint32_t) op->len;
@@ -590,7 +590,7 @@ static void on_rtcp(media_session *s, const uint8_t *buf, size_t len,
             g_mutex_lock(&s->stats_mu);
             s->st.nacks_received += n;
             g_mutex_unlock(&s->stats_mu);
-            for (size_t i = 0; i < n; i++)
+            for (size_t i = 0; i < n && !s->cfg.no_rtx; i++)
                 retransmit(s, seqs[i], now);
         } else if (h.pt == RTCP_PT_PSFB &&
                    (h.count == RTCP_FMT_PLI || h.count == RTCP_FMT_FIR)) {
@@ -663,7 +663,7 @@ void media_session_receive(media_session *s, bool is_rtcp, const uint8_t *buf,
         return;
     }
     bool video = id == 1;
-    if (video && p.payload_type == s->cfg.rtx_pt) {
+    if (video && !s->cfg.no_rtx && p.payload_type == s->cfg.rtx_pt) {
         /* RTX: put the original packet back together (RFC 4588 4). */
         if (!s->have_remote_video || p.payload_len < 3 ||
             !latch(s, &s->have_remote_rtx, &s->remote_rtx_ssrc,
@@ -1178,8 +1178,8 @@ static int check_config(const media_session_config *c)
         c->min_kbps > c->start_kbps || c->start_kbps > c->max_kbps)
         return MEDIA_SESSION_EINVAL;
     if (c->video_pt > 127 || c->rtx_pt > 127 || c->audio_pt > 127 ||
-        c->video_pt == c->rtx_pt || c->video_pt == c->audio_pt ||
-        c->rtx_pt == c->audio_pt)
+        c->video_pt == c->audio_pt ||
+        (!c->no_rtx && (c->video_pt == c->rtx_pt || c->rtx_pt == c->audio_pt)))
         return MEDIA_SESSION_EINVAL;
     if (c->mid_ext_id > 14 || c->abs_send_time_ext_id > 14 ||
         c->twcc_ext_id > 14)
@@ -1302,7 +1302,8 @@ int media_session_new(media_session **out, const media_session_config *cfg)
     uint8_t apt[1] = {c.audio_pt};
     uint8_t vpts[2] = {c.video_pt, c.rtx_pt};
     if (rtp_demux_add_stream(&s->demux, 0, s->audio_mid, apt, 1) != RTP_OK ||
-        rtp_demux_add_stream(&s->demux, 1, s->video_mid, vpts, 2) != RTP_OK) {
+        rtp_demux_add_stream(&s->demux, 1, s->video_mid, vpts,
+                             c.no_rtx ? 1 : 2) != RTP_OK) {
         rc = MEDIA_SESSION_EINVAL;
         goto fail;
     }
@@ -1310,7 +1311,7 @@ int media_session_new(media_session **out, const media_session_config *cfg)
     rtp_rx_stats_init(&s->arx, RTP_OPUS_CLOCK_RATE);
     s->fixed_video = s->have_remote_video = c.remote_video_ssrc != 0;
     s->remote_video_ssrc = c.remote_video_ssrc;
-    s->fixed_rtx = s->have_remote_rtx = c.remote_rtx_ssrc != 0;
+    s->fixed_rtx = s->have_remote_rtx = c.remote_rtx_ssrc != 0 && !c.no_rtx;
     s->remote_rtx_ssrc = c.remote_rtx_ssrc;
     s->fixed_audio = s->have_remote_audio = c.remote_audio_ssrc != 0;
     s->remote_audio_ssrc = c.remote_audio_ssrc;

@@ -124,6 +124,12 @@ typedef struct {
     /** 0 picks random ones. */
     uint32_t video_ssrc, rtx_ssrc, audio_ssrc;
     uint8_t video_pt, rtx_pt, audio_pt; /* default 96, 97, 111 */
+    /** The SDP negotiated no RTX (sdp_media.rtx_pt 0 on either side):
+     *  nothing is sent or accepted on rtx_pt (then ignored); NACKs are
+     *  still sent and counted when received, but a lost packet cannot be
+     *  resent (SRTP protects a sequence number once), so the peer
+     *  recovers with PLI. Default false. */
+    bool no_rtx;
     /** The peer's SSRCs when the SDP names them (a=ssrc, the RTX one from
      *  a=ssrc-group:FID); then packets from any other SSRC are dropped.
      *  0: the first SSRC seen is taken, and another only after it has
