@@ -1202,6 +1202,28 @@ void call_on_message(call *cl, proto_msg_type type, const json_t *msg)
             end_call(cl, VID_END_NETWORK_LOST, VID_ICE_FAILURE_NONE,
                      VID_ENETWORK, "the peer lost its server connection",
                      reason);
+        /* The reasons our library hangs up with when a call fails, so
+         * that both ends report the same cause. */
+        else if (g_strcmp0(reason, "ice_failed") == 0)
+            end_call(cl, VID_END_ICE_FAILED, VID_ICE_FAILURE_CHECKS_FAILED,
+                     VID_ENETWORK, "the peer found no media path", reason);
+        else if (g_strcmp0(reason, "timeout") == 0)
+            end_call(cl, VID_END_ICE_FAILED, VID_ICE_FAILURE_TIMEOUT,
+                     VID_ETIMEDOUT, "the peer found no media path in 30 s",
+                     reason);
+        else if (g_strcmp0(reason, "network_lost") == 0)
+            end_call(cl, VID_END_NETWORK_LOST, VID_ICE_FAILURE_CONSENT_LOST,
+                     VID_ENETWORK, "the peer lost the media path", reason);
+        else if (g_strcmp0(reason, "identity_mismatch") == 0 ||
+                 g_strcmp0(reason, "identity_changed") == 0)
+            end_call(cl, VID_END_IDENTITY_MISMATCH, VID_ICE_FAILURE_NONE,
+                     VID_EIDENTITY, "the peer refused our identity", reason);
+        else if (g_strcmp0(reason, "media_failed") == 0)
+            end_call(cl, VID_END_MEDIA_FAILED, VID_ICE_FAILURE_NONE, VID_EMEDIA,
+                     "media failed at the peer", reason);
+        else if (g_strcmp0(reason, "bad_sdp") == 0)
+            end_call(cl, VID_END_PROTOCOL, VID_ICE_FAILURE_NONE, VID_EPROTO,
+                     "the peer could not use our SDP", reason);
         else
             end_call(cl, VID_END_REMOTE_HANGUP, VID_ICE_FAILURE_NONE, VID_OK,
                      "the peer hung up", reason);

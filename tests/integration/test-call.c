@@ -723,9 +723,80 @@ static void test_changed_identity(void)
     e = expect(a, VID_EVENT_CALL_ENDED);
     g_assert_cmpint(e->end_reason, ==, VID_END_IDENTITY_MISMATCH);
     rec_event_free(e);
+    /* Alice hung up "identity_changed": Bob's call says why. */
     e = expect(b, VID_EVENT_CALL_ENDED);
-    g_assert_cmpint(e->end_reason, ==, VID_END_REMOTE_HANGUP);
+    g_assert_cmpint(e->end_reason, ==, VID_END_IDENTITY_MISMATCH);
+    g_assert_cmpstr(e->reason, ==, "identity_changed");
     rec_event_free(e);
+    g_free(id);
+    teardown();
+}
+
+/* No media path: the callee may gather only on an address this host does
+ * not have, so it has no candidate; it fails at once and hangs up
+ * "ice_failed", and the caller reports the same cause. */
+static void test_ice_failure(void)
+{
+    peer *a, *b;
+    vid_call_options ao, bo;
+    rec_event *e;
+    char *id;
+    gint64 t0;
+
+    setup();
+    a = peers[0];
+    b = peers[1];
+    ao = synth_opts(a);
+    bo = synth_opts(b);
+    bo.local_addresses = "192.0.2.77";
+    g_assert_cmpint(vid_call_place(a->client, "bob", &ao, NULL), ==, VID_OK);
+    e = expect(b, VID_EVENT_CALL_INVITE);
+    id = g_strdup(e->call_id);
+    rec_event_free(e);
+    t0 = g_get_monotonic_time();
+    g_assert_cmpint(vid_call_answer(b->client, id, &bo), ==, VID_OK);
+    e = take(a, VID_EVENT_CALL_ENDED, 40000);
+    g_assert_nonnull(e);
+    g_test_message("caller: ended after %.1f s: %s (ice failure %d)",
+                   (double) (g_get_monotonic_time() - t0) / 1e6, e->message,
+                   e->ice_failure);
+    g_assert_cmpstr(e->call_id, ==, id);
+    g_assert_cmpint(e->end_reason, ==, VID_END_ICE_FAILED);
+    g_assert_cmpint(e->ice_failure, !=, VID_ICE_FAILURE_NONE);
+    rec_event_free(e);
+    e = take(b, VID_EVENT_CALL_ENDED, 40000);
+    g_assert_nonnull(e);
+    g_test_message("callee: %s (ice failure %d)", e->message, e->ice_failure);
+    g_assert_cmpint(e->end_reason, ==, VID_END_ICE_FAILED);
+    g_assert_true(e->ice_failure == VID_ICE_FAILURE_NO_CANDIDATES ||
+                  e->ice_failure == VID_ICE_FAILURE_CHECKS_FAILED);
+    g_assert_false(has_event(a, VID_EVENT_CALL_CONNECTED));
+    rec_event_free(e);
+    g_free(id);
+    teardown();
+}
+
+/* The server goes away during a call: both calls end NETWORK_LOST. */
+static void test_server_lost(void)
+{
+    peer *a, *b;
+    vid_call_options ao, bo;
+    rec_event *e;
+    char *id;
+
+    setup();
+    a = peers[0];
+    b = peers[1];
+    ao = synth_opts(a);
+    bo = synth_opts(b);
+    id = connect_call(a, b, &ao, &bo);
+    vid_test_server_restart(server);
+    for (int i = 0; i < 2; i++) {
+        e = expect(peers[i], VID_EVENT_CALL_ENDED);
+        g_assert_cmpstr(e->call_id, ==, id);
+        g_assert_cmpint(e->end_reason, ==, VID_END_NETWORK_LOST);
+        rec_event_free(e);
+    }
     g_free(id);
     teardown();
 }
@@ -751,6 +822,8 @@ int main(int argc, char **argv)
     g_test_add_func("/call/free-during-call", test_free_during_call);
     g_test_add_func("/call/bad-calls-no-camera", test_bad_calls);
     g_test_add_func("/call/changed-identity", test_changed_identity);
+    g_test_add_func("/call/ice-failure", test_ice_failure);
+    g_test_add_func("/call/server-lost", test_server_lost);
     rc = g_test_run();
 
     vid_test_server_stop(server);
