@@ -534,6 +534,25 @@ static void describe_tls_flags(GTlsCertificateFlags f, char *out, size_t cap)
         out[n - 2] = '\0';
 }
 
+/* A TLS failure that retrying cannot fix: the server's certificate or the
+ * handshake itself was refused. A connection closed in the middle of the
+ * handshake (G_TLS_ERROR_NOT_TLS "non-properly terminated", EOF, MISC) is
+ * what a stopping or restarting server does to the connections still in
+ * its listen queue: a network failure, retried with back-off like one. */
+static bool tls_error_is_final(const GError *error)
+{
+    if (error == NULL || error->domain != G_TLS_ERROR)
+        return false;
+    switch (error->code) {
+    case G_TLS_ERROR_NOT_TLS:
+    case G_TLS_ERROR_EOF:
+    case G_TLS_ERROR_MISC:
+        return false;
+    default:
+        return true;
+    }
+}
+
 static void on_connected(GObject *source, GAsyncResult *res, gpointer data)
 {
     SoupMessage *msg = data;
@@ -572,7 +591,7 @@ static void on_connected(GObject *source, GAsyncResult *res, gpointer data)
     if (ws == NULL) {
         GTlsCertificateFlags flags =
             soup_message_get_tls_peer_certificate_errors(msg);
-        if (flags != 0 || error->domain == G_TLS_ERROR) {
+        if (flags != 0 || tls_error_is_final(error)) {
             char why[200];
             describe_tls_flags(flags, why, sizeof why);
             snprintf(text, sizeof text, "TLS failed with %s: %s%s%s", sc->url,
@@ -584,8 +603,13 @@ static void on_connected(GObject *source, GAsyncResult *res, gpointer data)
             connection_lost(sc, VID_ETLS, text, false);
             return;
         }
-        if (soup_message_get_status(msg) != 0 &&
-            soup_message_get_status(msg) != SOUP_STATUS_SWITCHING_PROTOCOLS)
+        if (error->domain == G_TLS_ERROR)
+            snprintf(text, sizeof text,
+                     "connection to %s cut during the TLS handshake: %s",
+                     sc->url, error->message);
+        else if (soup_message_get_status(msg) != 0 &&
+                 soup_message_get_status(msg) !=
+                     SOUP_STATUS_SWITCHING_PROTOCOLS)
             snprintf(text, sizeof text,
                      "cannot open a WebSocket to %s: HTTP %u %s (%s)", sc->url,
                      soup_message_get_status(msg),

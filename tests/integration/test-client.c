@@ -1043,6 +1043,8 @@ typedef struct {
     GTlsCertificate *cert;
     GThread *thread;
     gboolean speak_vid;
+    gboolean cut;  /* close every connection before the TLS handshake */
+    gint accepted; /* connections accepted so far (atomic) */
     char *url;
 } hostile;
 
@@ -1227,6 +1229,12 @@ static gpointer hostile_main(gpointer data)
 
         if (conn == NULL)
             break; /* cancelled */
+        g_atomic_int_inc(&h->accepted);
+        if (h->cut) {
+            g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
+            g_object_unref(conn);
+            continue;
+        }
         tls = g_tls_server_connection_new(G_IO_STREAM(conn), h->cert, NULL);
         if (tls != NULL &&
             g_tls_connection_handshake(G_TLS_CONNECTION(tls), h->cancel, NULL))
@@ -1286,7 +1294,8 @@ static void hostile_free(hostile *h)
     g_free(h);
 }
 
-static peer *peer_at(const char *name, const char *url, gboolean fd_mode)
+static peer *peer_at_full(const char *name, const char *url, gboolean fd_mode,
+                          int reconnect)
 {
     peer *p = g_new0(peer, 1);
     vid_client_options opts = VID_CLIENT_OPTIONS_INIT;
@@ -1300,10 +1309,15 @@ static peer *peer_at(const char *name, const char *url, gboolean fd_mode)
     opts.state_dir = p->state_dir;
     opts.device_name = "hostile";
     opts.main_context = fd_mode ? NULL : test_ctx;
-    opts.reconnect = 0;
+    opts.reconnect = reconnect;
     g_assert_cmpint(vid_client_new(&p->client, &opts), ==, VID_OK);
     vid_client_set_event_callback(p->client, on_event, p);
     return p;
+}
+
+static peer *peer_at(const char *name, const char *url, gboolean fd_mode)
+{
+    return peer_at_full(name, url, fd_mode, 0);
 }
 
 static void test_hostile_server(void)
@@ -1362,6 +1376,35 @@ static void test_wrong_subprotocol(void)
     g_assert_false(e->will_reconnect);
     g_assert_nonnull(strstr(e->message, "vid.v1"));
     rec_event_free(e);
+    peer_free(a);
+    hostile_free(h);
+}
+
+static void test_handshake_cut(void)
+{
+    /* A server that closes the connection before the TLS handshake ends,
+     * as a stopping or restarting server does to connections in its
+     * listen queue: a transient network failure, retried, not a TLS
+     * verdict on the server's certificate. */
+    hostile *h = hostile_new(TRUE);
+    peer *a;
+    rec_event *e;
+
+    h->cut = TRUE;
+    a = peer_at_full("alice-cut", h->url, TRUE, 1);
+    g_assert_cmpint(vid_client_login(a->client, "alice", "pw", NULL), ==,
+                    VID_OK);
+    e = expect(a, VID_EVENT_DISCONNECTED);
+    if (g_test_verbose())
+        g_printerr("  cut: code %d, %s\n", e->code, e->message);
+    g_assert_true(e->will_reconnect);
+    g_assert_cmpint(e->code, !=, VID_ETLS);
+    rec_event_free(e);
+    /* And it keeps trying. */
+    e = expect(a, VID_EVENT_DISCONNECTED);
+    g_assert_true(e->will_reconnect);
+    rec_event_free(e);
+    g_assert_cmpint(g_atomic_int_get(&h->accepted), >=, 2);
     peer_free(a);
     hostile_free(h);
 }
@@ -1481,6 +1524,7 @@ int main(int argc, char **argv)
     g_test_add_func("/client/tls/wrong-ca", test_tls_wrong_ca);
     g_test_add_func("/client/proto/hostile-server", test_hostile_server);
     g_test_add_func("/client/proto/wrong-subprotocol", test_wrong_subprotocol);
+    g_test_add_func("/client/reconnect/handshake-cut", test_handshake_cut);
     g_test_add_func("/client/presence", test_presence);
     g_test_add_data_func("/client/call/flow-caller-fd", GINT_TO_POINTER(TRUE),
                          test_call_flow);
