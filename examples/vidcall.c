@@ -112,6 +112,7 @@ static gboolean opt_no_speaker = FALSE;
 static char *opt_record = NULL;
 static int opt_duration = -1;
 static char *opt_stats_json = NULL;
+static char *opt_local_addresses = NULL;
 /* listen */
 static gboolean opt_auto_answer = FALSE;
 static char *opt_reject = NULL;
@@ -185,6 +186,11 @@ static const GOptionEntry entries[] = {
      "Hang up SECONDS after the call connected (1-86400)", "SECONDS"},
     {"stats-json", 0, 0, G_OPTION_ARG_FILENAME, &opt_stats_json,
      "Append one JSON object of call statistics per second to FILE", "FILE"},
+    {"local-addresses", 0, 0, G_OPTION_ARG_STRING, &opt_local_addresses,
+     "Gather ICE host candidates only on these comma-separated IP addresses "
+     "(127.0.0.1 for calls on one machine; default: every interface but "
+     "loopback)",
+     "ADDRS"},
     {"auto-answer", 0, 0, G_OPTION_ARG_NONE, &opt_auto_answer,
      "listen: answer every call", NULL},
     {"reject", 0, 0, G_OPTION_ARG_STRING, &opt_reject,
@@ -228,6 +234,7 @@ typedef struct {
     guint stats_id;
     guint duration_id;
     int status_ticks;
+    vid_call_stats last_stats; /* valid when status_ticks > 0 */
     gboolean hangup_requested;
     guint grace_id;
     int signals;
@@ -507,7 +514,8 @@ static void write_stats_json(app *a, const vid_call_stats *st)
     json_object_set_new(o, "audio_muted", json_boolean(st->audio_muted));
     json_object_set_new(o, "video_muted", json_boolean(st->video_muted));
 
-    if (json_dumpf(o, a->stats_file, JSON_COMPACT) != 0 ||
+    if (json_dumpf(o, a->stats_file, JSON_COMPACT | JSON_REAL_PRECISION(6)) !=
+            0 ||
         fputc('\n', a->stats_file) == EOF || fflush(a->stats_file) != 0) {
         complain(a, "cannot write --stats-json %s: %s; not writing more",
                  opt_stats_json, g_strerror(errno));
@@ -560,6 +568,7 @@ static gboolean on_stats_tick(gpointer data)
     if (a->stats_file != NULL)
         write_stats_json(a, &st);
     a->status_ticks++;
+    a->last_stats = st;
     line = status_text(a, &st);
     if (a->status_tty) {
         printf("\r%s\033[K", line);
@@ -608,8 +617,7 @@ static gboolean on_grace_done(gpointer data)
 }
 
 /* Hang up the current call (or stop it ringing out); the exit follows
- * VID_EVENT_CALL_ENDED. Before the server named the call, the hang-up is
- * sent when VID_EVENT_CALL_CREATED arrives. */
+ * VID_EVENT_CALL_ENDED. */
 static void hang_up(app *a, const char *why)
 {
     if (!a->in_call)
@@ -617,8 +625,10 @@ static void hang_up(app *a, const char *why)
     if (!a->hangup_requested)
         say(a, "%s: hanging up", why);
     a->hangup_requested = TRUE;
-    if (a->call_id[0] != '\0') {
-        int rc = vid_call_hangup(a->client, a->call_id);
+    {
+        /* NULL: the placed call whose id has not come yet. */
+        int rc = vid_call_hangup(a->client,
+                                 a->call_id[0] != '\0' ? a->call_id : NULL);
         if (rc != VID_OK)
             complain(a, "hang up: %s", vid_strerror(rc));
     }
@@ -737,8 +747,6 @@ static void on_connected(app *a, const vid_event *ev)
     if (opt_duration > 0)
         a->duration_id =
             g_timeout_add_seconds((guint) opt_duration, on_duration_done, a);
-    if (a->hangup_requested) /* Ctrl-C during set-up */
-        hang_up(a, "interrupted");
 }
 
 /* A final status line and the reason; for call/answer the exit. */
@@ -746,12 +754,10 @@ static void on_call_ended(app *a, const vid_event *ev)
 {
     char *text = end_text(a, ev);
     int code = end_exit_code(ev->end_reason);
-    vid_call_stats st;
 
-    if (a->connected && a->call_id[0] != '\0' &&
-        vid_call_get_stats(a->client, a->call_id, &st) == VID_OK) {
-        char *line = status_text(a, &st);
-        say(a, "final: %s", line);
+    if (a->connected && a->status_ticks > 0) {
+        char *line = status_text(a, &a->last_stats);
+        say(a, "last status: %s", line);
         g_free(line);
     }
     stop_call_timers(a);
@@ -967,8 +973,6 @@ static void on_event(vid_client *c, const vid_event *ev, void *data)
         g_strlcpy(a->call_id, ev->call_id, sizeof a->call_id);
         if (opt_verbose)
             say(a, "call id %s", a->call_id);
-        if (a->hangup_requested)
-            hang_up(a, "interrupted");
         break;
     case VID_EVENT_CALL_RINGING:
         if (is_current_call(a, ev))
@@ -1288,6 +1292,15 @@ static gboolean call_options_from_args(enum command cmd, vid_call_options *o)
             return FALSE;
         }
     }
+    if (opt_local_addresses != NULL &&
+        (opt_local_addresses[0] == '\0' ||
+         strspn(opt_local_addresses, "0123456789abcdefABCDEF.:,") !=
+             strlen(opt_local_addresses))) {
+        fprintf(stderr, "vidcall: --local-addresses: comma-separated IP "
+                        "addresses, e.g. 127.0.0.1,::1\n");
+        return FALSE;
+    }
+    o->local_addresses = opt_local_addresses;
     o->camera = opt_camera;
     o->microphone = opt_microphone;
     o->synthetic_video = opt_synthetic || opt_synthetic_video;
@@ -1353,6 +1366,7 @@ static void free_options(void)
     g_free(opt_size);
     g_free(opt_record);
     g_free(opt_stats_json);
+    g_free(opt_local_addresses);
     g_free(opt_reject);
 }
 
