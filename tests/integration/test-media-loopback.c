@@ -907,8 +907,49 @@ static void test_external(fixture *f, gconstpointer data)
                     MEDIA_SESSION_EINVAL);
     g_assert_cmpint(media_session_push_audio(NULL, pcm, 960, 1, 0), ==,
                     MEDIA_SESSION_EINVAL);
+
+    /* A session not started drops what is pushed (and counts it). */
+    media_session_config mc = MEDIA_SESSION_CONFIG_INIT;
+    mc.context = f->ctx;
+    mc.transport = f->a.t;
+    mc.external_video = mc.external_audio = true;
+    media_session *c = NULL;
+    g_assert_cmpint(media_session_new(&c, &mc), ==, 0);
+    g_assert_cmpint(media_session_push_video(c, &pic, 0), ==, 0);
+    g_assert_cmpint(media_session_push_audio(c, pcm, 960, 1, 0), ==, 0);
+    media_session_stats sc;
+    media_session_get_stats(c, &sc);
+    g_assert_cmpuint(sc.frames_pushed, ==, 1);
+    g_assert_cmpuint(sc.frames_push_dropped, ==, 1);
+    g_assert_cmpuint(sc.audio_samples_pushed, ==, 960);
+    g_assert_cmpuint(sc.audio_samples_push_dropped, ==, 960);
+    media_session_free(c);
     media_i420_free(&small);
     media_i420_free(&pic);
+
+    /* One second of audio in one push: 200 ms are kept, the rest dropped
+     * (counted); the audio goes on. */
+    int16_t *second = g_new0(int16_t, 48000);
+    media_session_get_stats(f->a.s, &sa);
+    media_session_get_stats(f->b.s, &sb);
+    g_assert_cmpint(media_session_push_audio(f->a.s, second, 48000, 1, 0), ==,
+                    0);
+    g_free(second);
+    pump(f, G_USEC_PER_SEC);
+    media_session_stats sa2, sb2;
+    media_session_get_stats(f->a.s, &sa2);
+    media_session_get_stats(f->b.s, &sb2);
+    g_test_message("1 s pushed at once: %" G_GUINT64_FORMAT
+                   " samples dropped; B decoded %" G_GUINT64_FORMAT
+                   " audio frames in the next second",
+                   sa2.audio_samples_push_dropped -
+                       sa.audio_samples_push_dropped,
+                   sb2.audio_frames_decoded - sb.audio_frames_decoded);
+    g_assert_cmpuint(sa2.audio_samples_push_dropped -
+                         sa.audio_samples_push_dropped,
+                     >=, 48000 - 9600);
+    g_assert_cmpuint(sb2.audio_frames_decoded - sb.audio_frames_decoded, >=,
+                     30);
 }
 
 typedef struct {
