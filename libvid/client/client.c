@@ -68,6 +68,10 @@ typedef struct {
 } op;
 
 static _Thread_local char tls_error[ERROR_SIZE];
+/* Live clients: the last one to go stops the process-wide device monitor
+ * (GStreamer's, started by device lookups), so nothing of it outlives the
+ * library's use. */
+static atomic_int live_clients;
 
 static void client_destroy(vid_client *c);
 static json_int_t next_id(void *data);
@@ -857,6 +861,8 @@ static void client_destroy(vid_client *c)
     g_free(c->state_dir);
     g_mutex_clear(&c->lock);
     g_free(c);
+    if (atomic_fetch_sub(&live_clients, 1) == 1)
+        device_shutdown();
 }
 
 VID_API int vid_client_new(vid_client **out, const vid_client_options *opts)
@@ -886,6 +892,7 @@ VID_API int vid_client_new(vid_client **out, const vid_client_options *opts)
                          opts->device_name);
 
     c = g_new0(vid_client, 1);
+    atomic_fetch_add(&live_clients, 1);
     g_mutex_init(&c->lock);
     g_queue_init(&c->events);
     c->efd = -1;
