@@ -756,13 +756,28 @@ VID_API void vid_policy_free(vid_policy *policy);
  * call: it makes the SDP offer/answer, trickles ICE candidates through the
  * server, checks the peer's DTLS certificate against the SDP and the
  * server's registry, keys SRTP, captures, encodes, sends, receives,
- * decodes and plays. The application sees VID_EVENT_CALL_CREATED,
- * _RINGING, _ACCEPT, _CONNECTED and finally VID_EVENT_CALL_ENDED.
- * Candidate and hang-up messages of managed calls are consumed by the
- * library and not delivered as events; an incoming VID_EVENT_CALL_INVITE
- * is delivered and the application answers it with vid_call_answer() or
- * vid_call_reject() (or with the raw vid_client_call_*() functions, if it
- * brings its own media).
+ * decodes and plays. The caller sees VID_EVENT_CALL_CREATED, _RINGING,
+ * _ACCEPT, _CONNECTED and finally VID_EVENT_CALL_ENDED; the callee
+ * VID_EVENT_CALL_INVITE, then (after vid_call_answer()) _CONNECTED and
+ * VID_EVENT_CALL_ENDED. Candidate, reject, cancel and hang-up messages of
+ * a managed call are consumed by the library and reported as
+ * VID_EVENT_CALL_ENDED only.
+ *
+ * An incoming VID_EVENT_CALL_INVITE is delivered and the application
+ * answers it with vid_call_answer() or vid_call_reject() (tell the caller
+ * it rings with vid_client_call_ringing()). Until then the invite's
+ * VID_EVENT_CALL_CANDIDATE events are delivered too (and kept for
+ * vid_call_answer()); when the caller gives up or another device of ours
+ * answers, VID_EVENT_CALL_CANCEL is followed by VID_EVENT_CALL_ENDED
+ * (VID_END_CANCELLED). Answering the invite with the raw
+ * vid_client_call_accept(), _reject() or _hangup() instead (an application
+ * that brings its own media) hands the call to the application: no
+ * VID_EVENT_CALL_ENDED follows then.
+ *
+ * When a call fails, the library hangs up with a reason that the peer's
+ * library maps to the same vid_end_reason ("ice_failed", "timeout",
+ * "network_lost", "identity_mismatch", "identity_changed",
+ * "media_failed", "bad_sdp"), so both ends report the same cause.
  *
  * One managed call per client at a time: an invite that arrives while a
  * call is active or ringing out is declined with reason "busy" by the
@@ -911,9 +926,12 @@ VID_API int vid_call_place(vid_client *client, const char *peer,
  * Thread safety: any thread.
  *
  * @return VID_OK, VID_EINVAL, VID_EVERSION, VID_ENOCALL (no such ringing
- *         call), VID_EBUSY, VID_ENODEVICE, VID_EMEDIA, VID_EPROTO (the
- *         offer is unusable: the call is declined and ended with
- *         VID_END_PROTOCOL), VID_ENOMEM
+ *         call), VID_EBUSY, VID_ENODEVICE, VID_EMEDIA (the invite keeps
+ *         ringing after these two: answer again or decline), VID_EPROTO
+ *         (the offer is unusable: the call is declined and ended with
+ *         VID_END_PROTOCOL), VID_EIDENTITY (the caller's key differs from
+ *         the pin and @p opts refuse that: declined, ended with
+ *         VID_END_IDENTITY_MISMATCH), VID_ENOMEM
  * @since 0.1
  */
 VID_API int vid_call_answer(vid_client *client, const char *call_id,
