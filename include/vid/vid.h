@@ -787,7 +787,11 @@ VID_API void vid_policy_free(vid_policy *policy);
  * The call's media runs on library threads: the network work on the
  * client's worker thread, encoding and decoding on their own threads.
  * The frame callbacks of vid_call_options run on the decode threads, not
- * on the application's thread; everything else arrives as events.
+ * on the application's thread; everything else arrives as events. A frame
+ * callback must return quickly and must not call vid_call_*() or
+ * vid_client_free(): ending a call waits for the decode threads, so such
+ * a call could wait forever. Copy the frame and hand it to your own
+ * thread instead.
  */
 
 /** Length of a call id including the NUL: 32 hex digits + NUL. */

@@ -669,6 +669,29 @@ static void test_bad_calls(void)
     g_assert_cmpint(e->end_reason, ==, VID_END_BUSY);
     rec_event_free(e);
 
+    /* Devices: listing works with none present; watching starts and
+     * stops (no hotplug here, so no event). */
+    {
+        vid_device *list = NULL;
+        size_t n = 99;
+        g_assert_cmpint(vid_devices_list(VID_DEVICE_CAMERA, &list, &n), ==,
+                        VID_OK);
+        g_test_message("cameras: %zu", n);
+        for (size_t i = 0; i < n; i++) {
+            g_assert_nonnull(list[i].id);
+            g_assert_cmpint(list[i].kind, ==, VID_DEVICE_CAMERA);
+        }
+        vid_devices_free(list, n);
+        g_assert_cmpint(vid_devices_list((vid_device_kind) 7, &list, &n), ==,
+                        VID_EINVAL);
+        g_assert_cmpint(vid_devices_list(VID_DEVICE_SPEAKER, NULL, &n), ==,
+                        VID_EINVAL);
+        g_assert_cmpint(vid_client_watch_devices(a->client, 1), ==, VID_OK);
+        g_assert_cmpint(vid_client_watch_devices(a->client, 1), ==, VID_OK);
+        pump(100);
+        g_assert_cmpint(vid_client_watch_devices(a->client, 0), ==, VID_OK);
+    }
+
     /* Safety numbers: the same from both ends. */
     g_assert_cmpint(
         vid_client_get_safety_number(
