@@ -484,9 +484,7 @@ static bool route_call_message(vid_client *c, proto_msg_type type,
         }
         return false;
     }
-    if (is_recent(c, id) &&
-        (type == PROTO_MSG_CALL_CANDIDATE || type == PROTO_MSG_CALL_HANGUP ||
-         type == PROTO_MSG_CALL_CANCEL)) {
+    if (is_recent(c, id)) { /* a late message of an ended managed call */
         owned_event_free(oe);
         return true;
     }
