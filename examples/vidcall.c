@@ -246,6 +246,7 @@ typedef struct {
     /* listen without --auto-answer/--reject on a terminal: the invite
      * being asked about. */
     char prompt_call_id[VID_CALL_ID_SIZE];
+    char *prompt_peer;
     guint stdin_watch;
     GIOChannel *stdin_ch;
 } app;
@@ -804,7 +805,7 @@ static gboolean on_stdin(GIOChannel *ch, GIOCondition cond, gpointer data)
         g_strlcpy(id, a->prompt_call_id, sizeof id);
         end_prompt(a);
         if (line[0] == 'y' || line[0] == 'Y') {
-            answer_call(a, id, a->call_peer != NULL ? a->call_peer : "?");
+            answer_call(a, id, a->prompt_peer != NULL ? a->prompt_peer : "?");
         } else if (vid_call_reject(a->client, id, NULL) == VID_OK) {
             say(a, "declined");
         }
@@ -840,8 +841,8 @@ static void on_invite(app *a, const vid_event *ev)
     }
     if (opt_reject == NULL && a->stdin_watch != 0) {
         g_strlcpy(a->prompt_call_id, ev->call_id, sizeof a->prompt_call_id);
-        g_free(a->call_peer);
-        a->call_peer = g_strdup(who);
+        g_free(a->prompt_peer);
+        a->prompt_peer = g_strdup(who);
         clear_status(a);
         printf("answer? [y/N] ");
         fflush(stdout);
@@ -1519,6 +1520,7 @@ done:
     memset(password, 0, strlen(password));
     g_free(password);
     g_free(a.call_peer);
+    g_free(a.prompt_peer);
     g_free(a.record_path);
     g_main_loop_unref(a.loop);
     free_options();
