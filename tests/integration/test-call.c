@@ -659,6 +659,15 @@ static void test_bad_calls(void)
     pump(300);
     g_assert_false(has_event(b, VID_EVENT_CALL_INVITE));
     g_assert_false(has_event(a, VID_EVENT_CALL_CREATED));
+    /* A window to show the peer's video, without a display: the error
+     * comes at once too. */
+    if (g_getenv("DISPLAY") == NULL && g_getenv("WAYLAND_DISPLAY") == NULL) {
+        o = synth_opts(a);
+        o.render_video = 1;
+        g_assert_cmpint(vid_call_place(a->client, "bob", &o, NULL), ==,
+                        VID_ENODEVICE);
+        g_test_message("window: %s", vid_client_last_error(a->client));
+    }
     /* ... and the client can call afterwards. */
     o = synth_opts(a);
     g_assert_cmpint(vid_call_place(a->client, "bob", &o, NULL), ==, VID_OK);
