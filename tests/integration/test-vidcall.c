@@ -778,11 +778,12 @@ static void test_call_reject(void)
 }
 
 /* While alice and bob talk, carol's call to bob finds him busy (exit 9);
- * then bob hangs up (--duration) and alice exits 0 seeing it. */
+ * then bob hangs up (Ctrl-C) and alice exits 0 seeing it. */
 static void test_call_busy_and_callee_hangup(void)
 {
     char *alice_stats = tmp_file("busy", "alice.jsonl");
-    const char *bob_args[] = {"--synthetic", "--duration", "5", "answer", NULL};
+    const char *bob_args[] = {"--synthetic", "--duration", "60", "answer",
+                              NULL};
     const char *alice_args[] = {"--synthetic", "--stats-json", alice_stats,
                                 "call",        "bob",          NULL};
     const char *carol_args[] = {"--synthetic", "call", "bob", NULL};
@@ -796,6 +797,7 @@ static void test_call_busy_and_callee_hangup(void)
     party_wait(carol, 20);
     g_assert_cmpint(carol->status, ==, 9);
     g_assert_nonnull(strstr(carol->err, "busy"));
+    g_subprocess_send_signal(bob->proc, SIGINT);
     party_wait(bob, 20);
     party_wait(alice, 10);
     g_assert_cmpint(bob->status, ==, 0);
