@@ -820,6 +820,26 @@ static int fill_local(call *cl, sdp_local *me, char *why, size_t cap)
     return VID_OK;
 }
 
+/* The peer's SDP must name the key the server registered for its device:
+ * if not, somebody changed the SDP or the registry, and there is no point
+ * in waiting for the DTLS handshake to fail. */
+static int check_sdp_fingerprint(call *cl, const sdp_description *remote,
+                                 char *why, size_t cap)
+{
+    uint8_t reg[SDP_FINGERPRINT_LEN];
+
+    if (cl->peer_fp == NULL || !fingerprint_bytes(cl->peer_fp, reg))
+        return fail(why, cap, VID_EPROTO,
+                    "the server gave no usable fingerprint for %s's device",
+                    nz(cl->peer));
+    if (memcmp(reg, remote->fingerprint, sizeof reg) != 0)
+        return fail(why, cap, VID_EIDENTITY,
+                    "%s's SDP names another DTLS key than the one the server "
+                    "registered for device %s",
+                    nz(cl->peer), nz(cl->peer_device));
+    return VID_OK;
+}
+
 /* Apply the trickled candidates held so far (after the remote
  * description). */
 static void add_remote_candidate(call *cl, const char *cand)
@@ -1011,6 +1031,9 @@ int call_answer(call **out, const call_host *host, const vid_policy *policy,
                   inv->from, inv->from_device);
         goto fail;
     }
+    rc = check_sdp_fingerprint(cl, offer, why, cap);
+    if (rc != VID_OK)
+        goto fail;
     rc = open_devices(cl, why, cap);
     if (rc != VID_OK)
         goto fail;
@@ -1150,6 +1173,12 @@ static void on_accept(call *cl, const json_t *msg)
                  NULL);
         return;
     }
+    if (check_sdp_fingerprint(cl, answer, why, sizeof why) != VID_OK) {
+        send_hangup(cl, "identity_mismatch");
+        end_call(cl, VID_END_IDENTITY_MISMATCH, VID_ICE_FAILURE_NONE,
+                 VID_EIDENTITY, why, NULL);
+        return;
+    }
     /* Their a=setup:active makes them the DTLS client. */
     transport_set_dtls_client(cl->t, answer->setup == SDP_SETUP_PASSIVE);
     rc = make_session(cl, cl->offer, answer, why, sizeof why);
@@ -1186,6 +1215,13 @@ void call_on_message(call *cl, proto_msg_type type, const json_t *msg)
         if (g_strcmp0(reason, "busy") == 0)
             end_call(cl, VID_END_BUSY, VID_ICE_FAILURE_NONE, VID_OK,
                      "the callee is busy", reason);
+        else if (g_strcmp0(reason, "identity_mismatch") == 0 ||
+                 g_strcmp0(reason, "identity_changed") == 0)
+            end_call(cl, VID_END_IDENTITY_MISMATCH, VID_ICE_FAILURE_NONE,
+                     VID_EIDENTITY, "the callee refused our identity", reason);
+        else if (g_strcmp0(reason, "bad_sdp") == 0)
+            end_call(cl, VID_END_PROTOCOL, VID_ICE_FAILURE_NONE, VID_EPROTO,
+                     "the callee could not use our offer", reason);
         else
             end_call(cl, VID_END_REJECTED, VID_ICE_FAILURE_NONE, VID_OK,
                      "the callee declined", reason);

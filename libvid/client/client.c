@@ -1449,7 +1449,8 @@ static void do_answer(void *data)
     why_end =
         cop->rc == VID_EPROTO ? VID_END_PROTOCOL : VID_END_IDENTITY_MISMATCH;
     m = json_pack("{s:s,s:s,s:s}", "type", "call.reject", "call", inv->call_id,
-                  "reason", cop->rc == VID_EPROTO ? "bad_sdp" : "identity");
+                  "reason",
+                  cop->rc == VID_EPROTO ? "bad_sdp" : "identity_mismatch");
     host_send(c, m);
     g_hash_table_steal(c->invites, cop->call_id);
     end_invite(c, inv, why_end, cop->rc, cop->why, NULL);

@@ -18,6 +18,8 @@
 #include <glib/gstdio.h>
 #include <vid/vid.h>
 
+#include <jansson.h>
+
 #include "vid-test.h"
 
 #define TIMEOUT_MS 20000
@@ -34,7 +36,7 @@ typedef struct {
     uint64_t request_id;
     int code;
     char *user, *device, *call_id, *reason, *sas, *path, *fingerprint;
-    char *message;
+    char *message, *sdp;
     vid_end_reason end_reason;
     vid_ice_failure ice_failure;
     vid_peer_identity peer_identity;
@@ -62,6 +64,7 @@ static void rec_event_free(rec_event *e)
     g_free(e->path);
     g_free(e->fingerprint);
     g_free(e->message);
+    g_free(e->sdp);
     g_free(e);
 }
 
@@ -81,6 +84,7 @@ static void on_event(vid_client *c, const vid_event *ev, void *data)
     e->path = g_strdup(ev->path);
     e->fingerprint = g_strdup(ev->fingerprint);
     e->message = g_strdup(ev->message);
+    e->sdp = g_strdup(ev->sdp);
     e->end_reason = ev->end_reason;
     e->ice_failure = ev->ice_failure;
     e->peer_identity = ev->peer_identity;
@@ -764,6 +768,57 @@ static void test_changed_identity(void)
     teardown();
 }
 
+/* A caller whose SDP names another key than the server registered for
+ * its device (a raw client logged in with a made-up fingerprint replays a
+ * real offer): the answer fails with VID_EIDENTITY, the call is declined
+ * "identity_mismatch" and ends IDENTITY_MISMATCH. */
+static void test_fingerprint_mismatch(void)
+{
+    peer *b, *c;
+    vid_call_options co;
+    vid_test_ws *ws;
+    rec_event *e;
+    char *offer, *id;
+    json_t *m;
+
+    peer_new(1, "bob");
+    b = peers[1];
+    c = peer_new(2, "carol");
+    co = synth_opts(c);
+    /* A real offer, from Carol's call to Bob (declined). */
+    g_assert_cmpint(vid_call_place(c->client, "bob", &co, NULL), ==, VID_OK);
+    e = expect(b, VID_EVENT_CALL_INVITE);
+    offer = g_strdup(e->sdp);
+    g_assert_nonnull(offer);
+    g_assert_cmpint(vid_call_reject(b->client, e->call_id, NULL), ==, VID_OK);
+    rec_event_free(e);
+    rec_event_free(expect(c, VID_EVENT_CALL_ENDED));
+    rec_event_free(expect(b, VID_EVENT_CALL_ENDED));
+
+    ws = vid_test_ws_login_server(server, "dave", "pw-secret", "rogue", 77);
+    m = json_pack("{s:s,s:i,s:s,s:s}", "type", "call.invite", "id", 5, "to",
+                  "bob", "sdp", offer);
+    vid_test_ws_send_json(ws, m);
+    json_decref(vid_test_ws_expect(ws, "ack", TIMEOUT_MS));
+    e = expect(b, VID_EVENT_CALL_INVITE);
+    g_assert_cmpstr(e->user, ==, "dave");
+    id = g_strdup(e->call_id);
+    rec_event_free(e);
+    g_assert_cmpint(vid_call_answer(b->client, id, NULL), ==, VID_EIDENTITY);
+    g_test_message("answer: %s", vid_client_last_error(b->client));
+    e = expect(b, VID_EVENT_CALL_ENDED);
+    g_assert_cmpstr(e->call_id, ==, id);
+    g_assert_cmpint(e->end_reason, ==, VID_END_IDENTITY_MISMATCH);
+    rec_event_free(e);
+    m = vid_test_ws_expect(ws, "call.reject", TIMEOUT_MS);
+    g_assert_cmpstr(vid_test_json_str(m, "reason"), ==, "identity_mismatch");
+    json_decref(m);
+    vid_test_ws_free(ws);
+    g_free(offer);
+    g_free(id);
+    teardown();
+}
+
 /* No media path: the callee may gather only on an address this host does
  * not have, so it has no candidate; it fails at once and hangs up
  * "ice_failed", and the caller reports the same cause. */
@@ -854,6 +909,7 @@ int main(int argc, char **argv)
     g_test_add_func("/call/free-during-call", test_free_during_call);
     g_test_add_func("/call/bad-calls-no-camera", test_bad_calls);
     g_test_add_func("/call/changed-identity", test_changed_identity);
+    g_test_add_func("/call/fingerprint-mismatch", test_fingerprint_mismatch);
     g_test_add_func("/call/ice-failure", test_ice_failure);
     g_test_add_func("/call/server-lost", test_server_lost);
     rc = g_test_run();
