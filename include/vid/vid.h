@@ -933,9 +933,10 @@ VID_API int vid_call_place(vid_client *client, const char *peer,
  *         call), VID_EBUSY, VID_ENODEVICE, VID_EMEDIA (the invite keeps
  *         ringing after these two: answer again or decline), VID_EPROTO
  *         (the offer is unusable: the call is declined and ended with
- *         VID_END_PROTOCOL), VID_EIDENTITY (the caller's key differs from
- *         the pin and @p opts refuse that: declined, ended with
- *         VID_END_IDENTITY_MISMATCH), VID_ENOMEM
+ *         VID_END_PROTOCOL), VID_EIDENTITY (the offer names another DTLS
+ *         key than the server registered for the caller's device, or the
+ *         key differs from the pin and @p opts refuse that: declined,
+ *         ended with VID_END_IDENTITY_MISMATCH), VID_ENOMEM
  * @since 0.1
  */
 VID_API int vid_call_answer(vid_client *client, const char *call_id,
