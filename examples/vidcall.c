@@ -113,6 +113,7 @@ static char *opt_record = NULL;
 static int opt_duration = -1;
 static char *opt_stats_json = NULL;
 static char *opt_local_addresses = NULL;
+static gboolean opt_strict_identity = FALSE;
 /* listen */
 static gboolean opt_auto_answer = FALSE;
 static char *opt_reject = NULL;
@@ -191,6 +192,10 @@ static const GOptionEntry entries[] = {
      "(127.0.0.1 for calls on one machine; default: every interface but "
      "loopback)",
      "ADDRS"},
+    {"strict-identity", 0, 0, G_OPTION_ARG_NONE, &opt_strict_identity,
+     "End the call (exit 13) when the peer device's key differs from the "
+     "one pinned at an earlier call, instead of warning",
+     NULL},
     {"auto-answer", 0, 0, G_OPTION_ARG_NONE, &opt_auto_answer,
      "listen: answer every call", NULL},
     {"reject", 0, 0, G_OPTION_ARG_STRING, &opt_reject,
@@ -355,11 +360,8 @@ static char *end_text(const app *a, const vid_event *ev)
             g_string_append_printf(s, ": %s", why);
         break;
     case VID_END_IDENTITY_MISMATCH:
-        g_string_append_printf(
-            s,
-            "identity mismatch: %s's key is not the one registered or "
-            "pinned; the call was refused",
-            peer);
+        g_string_append(s, "identity mismatch: the call was ended to keep it "
+                           "safe");
         break;
     case VID_END_NETWORK_LOST:
         g_string_append(s, "the network was lost");
@@ -1302,6 +1304,7 @@ static gboolean call_options_from_args(enum command cmd, vid_call_options *o)
         return FALSE;
     }
     o->local_addresses = opt_local_addresses;
+    o->refuse_changed_identity = opt_strict_identity;
     o->camera = opt_camera;
     o->microphone = opt_microphone;
     o->synthetic_video = opt_synthetic || opt_synthetic_video;

@@ -390,9 +390,11 @@ static char *tmp_file(const char *tag, const char *name)
     return path;
 }
 
-/* Start vidcall as @user of @srv with the common options, then @args. */
-static party *party_start(vid_test_server *srv, const char *tag,
-                          const char *user, const char *const *args)
+/* Start vidcall as @user of @srv with the common options, state in
+ * @state_dir (NULL: tmp_root/@user), then @args. */
+static party *party_start_dir(vid_test_server *srv, const char *tag,
+                              const char *user, const char *state_dir,
+                              const char *const *args)
 {
     GSubprocessLauncher *l =
         g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE);
@@ -401,7 +403,8 @@ static party *party_start(vid_test_server *srv, const char *tag,
     char *pw_name = g_strdup_printf("%s.pw", user);
     char *pw_text = g_strdup_printf("%s-password\n", user);
     char *pw = password_file(pw_name, pw_text);
-    char *dir = g_build_filename(tmp_root, user, NULL);
+    char *dir = state_dir != NULL ? g_strdup(state_dir)
+                                  : g_build_filename(tmp_root, user, NULL);
     GError *error = NULL;
 
     {
@@ -449,6 +452,12 @@ static party *party_start(vid_test_server *srv, const char *tag,
     g_free(pw);
     g_free(dir);
     return p;
+}
+
+static party *party_start(vid_test_server *srv, const char *tag,
+                          const char *user, const char *const *args)
+{
+    return party_start_dir(srv, tag, user, NULL, args);
 }
 
 static char *read_text(const char *path)
@@ -880,6 +889,61 @@ static void test_call_no_answer(void)
     vid_test_server_stop(srv);
 }
 
+/* bob's device "idtest" gets a new key between two calls: alice warns
+ * loudly and shows the safety number; with --strict-identity her call
+ * ends with exit 13. */
+static void test_call_identity_changed(void)
+{
+    char *key1 = g_build_filename(tmp_root, "bob-key1", NULL);
+    char *key2 = g_build_filename(tmp_root, "bob-key2", NULL);
+    const char *bob_args[] = {
+        "--synthetic", "--device-name", "idtest", "--duration",
+        "20",          "answer",        NULL};
+    const char *alice_args[] = {"--synthetic", "--duration", "1", "--verbose",
+                                "call",        "bob",        NULL};
+    const char *strict_args[] = {"--synthetic", "--strict-identity", "call",
+                                 "bob", NULL};
+    party *bob, *alice;
+
+    /* First call: alice pins bob/idtest. */
+    bob = party_start_dir(server, "id1", "bob", key1, bob_args);
+    wait_file_contains(bob->out_path, "waiting for a call", 20);
+    alice = party_start(server, "id1", "alice", alice_args);
+    party_wait(alice, 30);
+    party_wait(bob, 10);
+    g_assert_cmpint(alice->status, ==, 0);
+    g_assert_nonnull(strstr(alice->out, "safety number with bob: "));
+    g_assert_null(strstr(alice->err, "WARNING"));
+    party_free(alice);
+    party_free(bob);
+
+    /* Same device name, new key: a warning, the call goes on. */
+    bob = party_start_dir(server, "id2", "bob", key2, bob_args);
+    wait_file_contains(bob->out_path, "waiting for a call", 20);
+    alice = party_start(server, "id2", "alice", alice_args);
+    party_wait(alice, 30);
+    party_wait(bob, 10);
+    g_assert_cmpint(alice->status, ==, 0);
+    g_assert_nonnull(strstr(alice->err, "WARNING"));
+    g_assert_nonnull(strstr(alice->err, "NEW identity key"));
+    g_assert_nonnull(strstr(alice->out, "safety number with bob: "));
+    party_free(alice);
+    party_free(bob);
+
+    /* --strict-identity: the call is ended, exit 13. */
+    bob = party_start_dir(server, "id3", "bob", key2, bob_args);
+    wait_file_contains(bob->out_path, "waiting for a call", 20);
+    alice = party_start(server, "id3", "alice", strict_args);
+    party_wait(alice, 30);
+    party_wait(bob, 30);
+    g_assert_cmpint(alice->status, ==, 13);
+    g_assert_nonnull(strstr(alice->err, "identity mismatch"));
+    party_free(alice);
+    party_free(bob);
+    g_free(key1);
+    g_free(key2);
+}
+
 int main(int argc, char **argv)
 {
     int rc;
@@ -918,6 +982,8 @@ int main(int argc, char **argv)
     g_test_add_func("/vidcall/call/sigint", test_call_sigint);
     g_test_add_func("/vidcall/call/offline", test_call_offline);
     g_test_add_func("/vidcall/call/no-answer", test_call_no_answer);
+    g_test_add_func("/vidcall/call/identity-changed",
+                    test_call_identity_changed);
     rc = g_test_run();
     vid_test_server_stop(server);
     {
