@@ -672,6 +672,16 @@ static void begin_call(app *a, const char *call_id, const char *peer)
     a->call_peer = g_strdup(peer);
 }
 
+/* After VID_ENODEVICE: how to go on without the device. */
+static void device_hint(app *a, int rc)
+{
+    if (rc == VID_ENODEVICE)
+        complain(a, "hint: 'vidcall devices' lists what is there; "
+                    "--synthetic (or --synthetic-video, --synthetic-audio) "
+                    "replaces a missing camera or microphone, --no-video "
+                    "and --no-audio send without one");
+}
+
 static void place_call(app *a)
 {
     int rc;
@@ -682,6 +692,7 @@ static void place_call(app *a)
         a->in_call = FALSE;
         complain(a, "cannot call %s: %s (%s)", a->peer,
                  vid_client_last_error(a->client), vid_strerror(rc));
+        device_hint(a, rc);
         finish(a, status_exit_code(rc));
         return;
     }
@@ -699,6 +710,7 @@ static void answer_call(app *a, const char *call_id, const char *peer)
         a->call_id[0] = '\0';
         complain(a, "cannot answer the call from %s: %s (%s)", peer,
                  vid_client_last_error(a->client), vid_strerror(rc));
+        device_hint(a, rc);
         /* Tell the caller instead of leaving it ringing. */
         if (rc != VID_ENOCALL && rc != VID_EPROTO)
             vid_call_reject(a->client, call_id, "media error");

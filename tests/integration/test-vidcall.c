@@ -335,37 +335,80 @@ static void test_bad_values(void)
 
 /* `devices` with every GStreamer device provider ranked out: no camera,
  * said clearly, exit 0, no server needed. */
-static void test_devices_none(void)
+#define NO_DEVICE_PROVIDERS                                                    \
+    "v4l2deviceprovider:NONE,pulsedeviceprovider:NONE,"                        \
+    "alsadeviceprovider:NONE,pipewiredeviceprovider:NONE,"                     \
+    "libcameraprovider:NONE"
+
+/* Run vidcall with every GStreamer device provider ranked out (as on a
+ * machine without camera, microphone or sound card). */
+static result run_without_devices(const char *const *args)
 {
     GSubprocessLauncher *l = g_subprocess_launcher_new(
         G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    GPtrArray *argv = g_ptr_array_new();
     GError *error = NULL;
     GSubprocess *p;
-    char *out = NULL, *err = NULL;
+    result r = {0};
 
-    g_subprocess_launcher_setenv(
-        l, "GST_PLUGIN_FEATURE_RANK",
-        "v4l2deviceprovider:NONE,pulsedeviceprovider:NONE,"
-        "alsadeviceprovider:NONE,pipewiredeviceprovider:NONE,"
-        "libcameraprovider:NONE",
-        TRUE);
-    p = g_subprocess_launcher_spawn(l, &error, vidcall_bin, "devices", NULL);
+    g_subprocess_launcher_setenv(l, "GST_PLUGIN_FEATURE_RANK",
+                                 NO_DEVICE_PROVIDERS, TRUE);
+    g_ptr_array_add(argv, (gpointer) vidcall_bin);
+    for (const char *const *a = args; *a != NULL; a++)
+        g_ptr_array_add(argv, (gpointer) *a);
+    g_ptr_array_add(argv, NULL);
+    p = g_subprocess_launcher_spawnv(l, (const char *const *) argv->pdata,
+                                     &error);
     g_assert_no_error(error);
     g_assert_true(
-        g_subprocess_communicate_utf8(p, NULL, NULL, &out, &err, &error));
+        g_subprocess_communicate_utf8(p, NULL, NULL, &r.out, &r.err, &error));
     g_assert_no_error(error);
+    r.status =
+        g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p) : -1;
     if (g_test_verbose())
-        g_printerr("  out: %s  err: %s\n", out, err);
-    g_assert_true(g_subprocess_get_if_exited(p));
-    g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 0);
-    g_assert_nonnull(strstr(out, "Cameras:"));
-    g_assert_nonnull(strstr(out, "no camera found"));
-    g_assert_nonnull(strstr(out, "Microphones:"));
-    g_assert_nonnull(strstr(out, "Speakers:"));
-    g_free(out);
-    g_free(err);
+        g_printerr("  vidcall exit %d\n  out: %s  err: %s\n", r.status, r.out,
+                   r.err);
     g_object_unref(p);
     g_object_unref(l);
+    g_ptr_array_free(argv, TRUE);
+    return r;
+}
+
+/* `devices`: no camera, said clearly, exit 0, no server needed. */
+static void test_devices_none(void)
+{
+    const char *args[] = {"devices", NULL};
+    result r = run_without_devices(args);
+
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_nonnull(strstr(r.out, "Cameras:"));
+    g_assert_nonnull(strstr(r.out, "no camera found"));
+    g_assert_nonnull(strstr(r.out, "Microphones:"));
+    g_assert_nonnull(strstr(r.out, "Speakers:"));
+    result_clear(&r);
+}
+
+/* A call without a camera (and without --synthetic): exit 15 with the
+ * reason and a hint, before anything rings. */
+static void test_call_without_camera(void)
+{
+    char *pw = password_file("alice-nocam.pw", "alice-password\n");
+    char *dir = g_build_filename(tmp_root, "alice", NULL);
+    const char *args[] = {"-s",          vid_test_server_url(server),
+                          "--ca-file",   vid_test_server_ca_file(server),
+                          "-u",          "alice",
+                          "-p",          pw,
+                          "-d",          dir,
+                          "--no-window", "call",
+                          "bob",         NULL};
+    result r = run_without_devices(args);
+
+    g_assert_cmpint(r.status, ==, 15);
+    g_assert_nonnull(strstr(r.err, "no camera"));
+    g_assert_nonnull(strstr(r.err, "--synthetic"));
+    result_clear(&r);
+    g_free(pw);
+    g_free(dir);
 }
 
 /* ---- calls between two vidcall processes ------------------------------ */
@@ -971,6 +1014,8 @@ int main(int argc, char **argv)
     g_test_add_func("/vidcall/cli/help-version", test_help_and_version);
     g_test_add_func("/vidcall/cli/bad-values", test_bad_values);
     g_test_add_func("/vidcall/cli/devices-none", test_devices_none);
+    g_test_add_func("/vidcall/cli/call-without-camera",
+                    test_call_without_camera);
     g_test_add_func("/vidcall/cli/online", test_online);
     g_test_add_func("/vidcall/cli/both-see-each-other",
                     test_both_see_each_other);
