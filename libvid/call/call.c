@@ -691,8 +691,11 @@ static int make_session(call *cl, const sdp_description *ours,
         }
     }
     if (mc.rtx_pt == 0) {
-        /* The session needs an RTX pt distinct from the others even when
-         * the peer takes no RTX; pick one that is unused. */
+        /* The peer takes no RTX: nothing may be sent or accepted on an
+         * RTX payload type (no_rtx); lost video recovers by PLI. The
+         * session still wants a pt distinct from the others: an unused
+         * one. */
+        mc.no_rtx = true;
         mc.rtx_pt = 97;
         while (mc.rtx_pt == mc.video_pt || mc.rtx_pt == mc.audio_pt)
             mc.rtx_pt++;
