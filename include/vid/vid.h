@@ -79,15 +79,29 @@
 extern "C" {
 #endif
 
+/**
+ * @def VID_API
+ * Marks a function of the public API. While libvid itself is built
+ * (VID_BUILDING defined, GCC or Clang) it gives the symbol default
+ * visibility, so that it is exported from libvid.so although the library
+ * is compiled with -fvisibility=hidden; for applications it expands to
+ * nothing. @since 0.1
+ */
 #if defined(VID_BUILDING) && defined(__GNUC__)
 #define VID_API __attribute__((visibility("default")))
 #else
 #define VID_API
 #endif
 
-/** Major, minor and micro version of this header. @since 0.1 */
+/**
+ * Major version of this header: changes on an incompatible API change.
+ * Compare with vid_version() to detect a header/library mismatch.
+ * @since 0.1
+ */
 #define VID_VERSION_MAJOR 0
+/** Minor version of this header: new API, compatible. @since 0.1 */
 #define VID_VERSION_MINOR 1
+/** Micro version of this header: fixes only. @since 0.1 */
 #define VID_VERSION_MICRO 0
 
 /**
@@ -347,8 +361,11 @@ typedef enum vid_device_kind {
 
 /** One picture size a camera offers, with its highest rate. @since 0.1 */
 typedef struct vid_video_mode {
-    int width, height;
-    int fps_num, fps_den;
+    int width,   /**< picture width in pixels (> 0) */
+        height;  /**< picture height in pixels (> 0) */
+    int fps_num, /**< highest frame rate at this size, frames per second
+                      as the fraction fps_num / fps_den: numerator */
+        fps_den; /**< denominator of that rate (> 0) */
 } vid_video_mode;
 
 /**
@@ -357,12 +374,15 @@ typedef struct vid_video_mode {
  * @since 0.1
  */
 typedef struct vid_device {
-    vid_device_kind kind;
-    char *id;   /**< stable id to pass in vid_call_options */
-    char *name; /**< display name */
-    int is_default;
-    vid_video_mode *modes; /**< cameras: sizes, largest first */
-    size_t n_modes;
+    vid_device_kind kind;  /**< camera, microphone or speaker */
+    char *id;              /**< stable id to pass in vid_call_options, never
+                                NULL ("" when the system gives none) */
+    char *name;            /**< display name, never NULL */
+    int is_default;        /**< non-zero for the system's default device of this
+                                kind */
+    vid_video_mode *modes; /**< cameras: sizes, largest first; NULL for
+                                audio devices and cameras that report none */
+    size_t n_modes;        /**< number of entries in @c modes (0 with NULL) */
 } vid_device;
 
 /**
@@ -372,6 +392,7 @@ typedef struct vid_device {
  * @since 0.1
  */
 typedef struct vid_event {
+    /** What happened; says which of the other fields are set. */
     vid_event_type type;
     /** Request this event answers (0: none). */
     uint64_t request_id;
@@ -701,26 +722,32 @@ typedef enum vid_ice_transport_policy {
 
 /** One STUN/TURN server of the policy. @since 0.1 */
 typedef struct vid_ice_server {
-    char **urls; /**< n_urls URLs ("stun:...", "turn:...") */
-    size_t n_urls;
+    char **urls;      /**< n_urls URLs ("stun:...", "turn:...") */
+    size_t n_urls;    /**< number of entries in @c urls (>= 1) */
     char *username;   /**< TURN user name ("expiry:user"), or NULL */
     char *credential; /**< TURN password, or NULL */
 } vid_ice_server;
 
 /** The administrator's policy, received at login. @since 0.1 */
 typedef struct vid_policy {
+    /** STUN and TURN servers to use for calls; NULL when there are none. */
     vid_ice_server *ice_servers;
+    /** Number of entries in @c ice_servers (0 with NULL). */
     size_t n_ice_servers;
+    /** Whether media may go directly or only through a TURN relay. */
     vid_ice_transport_policy ice_transport_policy;
-    /** Local UDP port range for media; 0/0: any. */
+    /** Local UDP port range for media, lowest port; 0/0: any. */
     unsigned int media_port_min;
+    /** Highest port of that range (inclusive; 0 with media_port_min 0). */
     unsigned int media_port_max;
     /** Unix time the TURN credentials expire (0: none given). */
     int64_t credential_expires;
     /** Server limits (0: not given): largest frame in bytes, sustained
      *  messages per second (may be fractional), burst of messages. */
     unsigned int max_frame;
+    /** Sustained messages per second the server accepts (0: not given). */
     double rate;
+    /** Messages the server accepts in a burst (0: not given). */
     unsigned int burst;
 } vid_policy;
 
@@ -803,8 +830,13 @@ VID_API void vid_policy_free(vid_policy *policy);
  * @since 0.1
  */
 typedef struct vid_video_frame {
-    int width, height;
+    int width,  /**< picture width in pixels */
+        height; /**< picture height in pixels */
+    /** The Y, U and V planes: Y has width x height bytes, U and V
+     *  (width + 1) / 2 x (height + 1) / 2 each. Borrowed. */
     const uint8_t *planes[3];
+    /** Bytes from one row to the next in each plane (>= the row's
+     *  width). */
     int strides[3];
     /** RTP timestamp (90 kHz) of the frame. */
     uint32_t rtp_timestamp;
@@ -818,9 +850,10 @@ typedef struct vid_video_frame {
  * @since 0.1
  */
 typedef struct vid_audio_frame {
+    /** frames x channels samples, interleaved. Borrowed. */
     const int16_t *pcm;
-    size_t frames; /**< samples per channel (960) */
-    int channels;
+    size_t frames;   /**< samples per channel (960) */
+    int channels;    /**< 1 (mono) or 2 (stereo) */
     int sample_rate; /**< 48000 */
     /** Non-zero when the packet was lost and this is concealment. */
     int concealed;
@@ -833,6 +866,7 @@ typedef void (*vid_video_cb)(vid_client *client, const char *call_id,
 typedef void (*vid_audio_cb)(vid_client *client, const char *call_id,
                              const vid_audio_frame *frame, void *user_data);
 
+/** Current version of vid_call_options. @since 0.1 */
 #define VID_CALL_OPTIONS_VERSION 1
 
 /**
@@ -843,8 +877,9 @@ typedef void (*vid_audio_cb)(vid_client *client, const char *call_id,
 typedef struct vid_call_options {
     /** VID_CALL_OPTIONS_VERSION. */
     unsigned int version;
-    /** Send our video / audio (default 1 / 1). */
+    /** Non-zero (default): capture and send our video; 0: receive only. */
     int send_video;
+    /** Non-zero (default): capture and send our audio; 0: receive only. */
     int send_audio;
     /** Camera id or name (vid_devices_list()); NULL: the first camera. */
     const char *camera;
@@ -855,11 +890,17 @@ typedef struct vid_call_options {
     int synthetic_video;
     /** Non-zero: a synthetic microphone (tone with clicks). */
     int synthetic_audio;
-    /** Capture and send size and rate (default 640x480 at 30). */
-    int width, height, fps;
-    /** VP8 bitrate: start and ceiling in kbit/s (default 600, 2000); the
-     *  rate controller lowers it under loss. */
+    /** Capture and send size and rate (default 640x480 at 30). Other
+     *  values: vid_call_place() and vid_call_answer() fail with
+     *  VID_EINVAL. */
+    int width,  /**< width in pixels: even, 256-4096 (default 640) */
+        height, /**< height in pixels: even, 128-4096 (default 480) */
+        fps;    /**< frames per second: 1-60 (default 30) */
+    /** VP8 start bitrate in kbit/s, 30-20000 (default 600); the rate
+     *  controller lowers it under loss and raises it up to
+     *  max_video_kbps. */
     int video_kbps;
+    /** VP8 bitrate ceiling in kbit/s, 30-20000 (default 2000). */
     int max_video_kbps;
     /** Non-zero: show the peer's video in a window the library manages. */
     int render_video;
@@ -867,19 +908,25 @@ typedef struct vid_call_options {
      *  microphone gets echo cancellation). */
     int play_audio;
     /** Write what we receive (VP8 + Opus as received, no re-encoding) to
-     *  this WebM file; NULL: no recording. */
+     *  this WebM file ("" is VID_EINVAL); NULL: no recording. */
     const char *record_path;
     /** Non-zero: end the call (VID_END_IDENTITY_MISMATCH) when the peer's
      *  key differs from the one pinned; 0 (default): warn through
      *  vid_event.peer_identity = VID_PEER_CHANGED and go on. */
     int refuse_changed_identity;
-    /** Decoded frames for the application (may be NULL). */
+    /** Receives every decoded picture of the peer, on the video decode
+     *  thread (see the notes above); NULL: none. */
     vid_video_cb on_video;
+    /** Receives the peer's decoded audio every 20 ms, on the audio
+     *  decode thread; NULL: none. */
     vid_audio_cb on_audio;
+    /** Passed to on_video and on_audio; not owned by the library. */
     void *user_data;
     /** Comma-separated IP literals ("127.0.0.1,::1") to gather host ICE
      *  candidates on; NULL: every interface except loopback. For tests
-     *  and demos on one machine, and for hosts with many interfaces. */
+     *  and demos on one machine, and for hosts with many interfaces.
+     *  An entry that is not an IP literal, or an empty list, makes
+     *  vid_call_place() and vid_call_answer() fail with VID_EINVAL. */
     const char *local_addresses;
 } vid_call_options;
 
@@ -891,9 +938,15 @@ typedef struct vid_call_options {
     }
 
 /**
- * Initialise @p opts to the defaults of @p version.
+ * Initialise @p opts to the defaults of @p version (the values of
+ * VID_CALL_OPTIONS_INIT). @p opts is left untouched on failure.
+ *
  * Thread safety: any thread.
- * @return VID_OK, VID_EINVAL (@p opts NULL), VID_EVERSION
+ *
+ * @param opts     struct to fill
+ * @param version  VID_CALL_OPTIONS_VERSION
+ * @return VID_OK, VID_EINVAL (@p opts NULL), VID_EVERSION (@p version is
+ *         not one this library knows)
  * @since 0.1
  */
 VID_API int vid_call_options_init(vid_call_options *opts, unsigned int version);
@@ -927,29 +980,47 @@ VID_API int vid_call_place(vid_client *client, const char *peer,
  * library checks the offer, opens the devices and sends the answer;
  * VID_EVENT_CALL_CONNECTED or VID_EVENT_CALL_ENDED follows.
  *
- * Thread safety: any thread.
+ * Thread safety: any thread. Waits until the client's worker thread has
+ * opened the devices (do not call it from a frame callback).
  *
- * @return VID_OK, VID_EINVAL, VID_EVERSION, VID_ENOCALL (no such ringing
- *         call), VID_EBUSY, VID_ENODEVICE, VID_EMEDIA (the invite keeps
- *         ringing after these two: answer again or decline), VID_EPROTO
+ * @param client   the client that received the invite
+ * @param call_id  the call id of VID_EVENT_CALL_INVITE: 32 lower-case hex
+ *                 digits
+ * @param opts     capture and playout; NULL: defaults (camera,
+ *                 microphone, no window, no speaker)
+ * @return VID_OK, VID_EINVAL (@p client NULL, malformed @p call_id, bad
+ *         option), VID_EVERSION (@p opts->version), VID_ENOCALL (no such
+ *         ringing call: unknown, already answered, declined or
+ *         cancelled), VID_EBUSY (another managed call is active, or a
+ *         device is in use), VID_ENODEVICE, VID_EMEDIA (the invite keeps
+ *         ringing after these three: answer again or decline), VID_EPROTO
  *         (the offer is unusable: the call is declined and ended with
  *         VID_END_PROTOCOL), VID_EIDENTITY (the offer names another DTLS
  *         key than the server registered for the caller's device, or the
  *         key differs from the pin and @p opts refuse that: declined,
- *         ended with VID_END_IDENTITY_MISMATCH), VID_ENOMEM
+ *         ended with VID_END_IDENTITY_MISMATCH), VID_ESTATE (the answer
+ *         could not be sent: the connection to the server is down),
+ *         VID_ENOMEM
  * @since 0.1
  */
 VID_API int vid_call_answer(vid_client *client, const char *call_id,
                             const vid_call_options *opts);
 
 /**
- * Decline the incoming call @p call_id. @p reason: NULL for "declined",
- * or a short text (1-64 printable bytes) such as "busy". The caller's
- * call ends with VID_END_REJECTED (or VID_END_BUSY for "busy"); ours ends
- * with VID_EVENT_CALL_ENDED, VID_END_REJECTED.
+ * Decline the incoming call @p call_id. The caller's call ends with
+ * VID_END_REJECTED (or VID_END_BUSY for "busy"); ours ends with
+ * VID_EVENT_CALL_ENDED, VID_END_REJECTED.
  *
- * Thread safety: any thread.
- * @return VID_OK, VID_EINVAL, VID_ENOCALL
+ * Thread safety: any thread (waits for the client's worker thread).
+ *
+ * @param client   the client that received the invite
+ * @param call_id  the call id of VID_EVENT_CALL_INVITE: 32 lower-case hex
+ *                 digits
+ * @param reason   NULL for "declined", or a short text (1-64 bytes of
+ *                 UTF-8 without control characters) such as "busy"
+ * @return VID_OK, VID_EINVAL (@p client NULL, malformed @p call_id or
+ *         @p reason), VID_ENOCALL (no such ringing call: unknown, already
+ *         answered, declined or cancelled)
  * @since 0.1
  */
 VID_API int vid_call_reject(vid_client *client, const char *call_id,
@@ -964,18 +1035,32 @@ VID_API int vid_call_reject(vid_client *client, const char *call_id,
  * VID_EVENT_CALL_ENDED then has call_id NULL and the request_id of
  * vid_call_place(); the server is told once the id arrives).
  *
- * Thread safety: any thread.
- * @return VID_OK, VID_EINVAL, VID_ENOCALL
+ * Thread safety: any thread (waits for the client's worker thread; do not
+ * call it from a frame callback).
+ *
+ * @param client   the client
+ * @param call_id  the call's id (32 lower-case hex digits), or NULL
+ * @return VID_OK, VID_EINVAL (@p client NULL, malformed @p call_id),
+ *         VID_ENOCALL (no managed call with that id, or with NULL none at
+ *         all; also when the call already ended)
  * @since 0.1
  */
 VID_API int vid_call_hangup(vid_client *client, const char *call_id);
 
 /**
  * Mute or unmute what we send: muted audio sends silence (Opus DTX, a
- * few bytes a second), muted video sends black frames at 1 fps.
+ * few bytes a second), muted video sends black frames at 1 fps, so the
+ * peer's picture goes black instead of freezing. Unmuting resumes with
+ * the next picture. vid_call_stats shows the state.
  *
- * Thread safety: any thread.
- * @return VID_OK, VID_EINVAL, VID_ENOCALL
+ * Thread safety: any thread (waits for the client's worker thread).
+ *
+ * @param client      the client
+ * @param call_id     the managed call's id (32 lower-case hex digits)
+ * @param mute_audio  non-zero: mute the microphone; 0: unmute
+ * @param mute_video  non-zero: mute the camera; 0: unmute
+ * @return VID_OK, VID_EINVAL (@p client NULL, malformed @p call_id),
+ *         VID_ENOCALL (no managed call with that id, or it ended)
  * @since 0.1
  */
 VID_API int vid_call_set_mute(vid_client *client, const char *call_id,
@@ -994,67 +1079,118 @@ typedef struct vid_call_stats {
     /** Milliseconds since the call connected (0 before). */
     int64_t duration_ms;
     /* sending */
-    int send_width, send_height;
+    int send_width,  /**< width of the pictures we send, pixels (0: none) */
+        send_height; /**< their height, pixels (0: none) */
+    /** Pictures encoded per second (over the last second). */
     double send_fps;
-    uint32_t send_video_kbps, send_audio_kbps;
+    uint32_t send_video_kbps, /**< video RTP we send, kbit/s */
+        send_audio_kbps;      /**< audio RTP we send, kbit/s */
     /** The rate controller's current VP8 target. */
     uint32_t target_video_kbps;
+    /** Pictures encoded since the call started. */
     uint64_t frames_sent;
     /** Loss the peer reports for what we send (0..1). */
     double remote_loss;
     /* receiving */
-    int recv_width, recv_height;
+    int recv_width,  /**< width of the last decoded picture, pixels (0:
+                          none yet) */
+        recv_height; /**< its height, pixels (0: none yet) */
+    /** Pictures decoded per second (over the last second). */
     double recv_fps;
-    uint32_t recv_video_kbps, recv_audio_kbps;
+    uint32_t recv_video_kbps, /**< video RTP we receive, kbit/s */
+        recv_audio_kbps;      /**< audio RTP we receive, kbit/s */
+    /** Pictures decoded since the call started. */
     uint64_t frames_received;
-    uint64_t audio_frames_received, audio_frames_concealed;
-    /** Packets lost on the way to us (RFC 3550 count) and the fraction
-     *  of all expected packets. */
+    uint64_t audio_frames_received, /**< 20 ms audio frames decoded */
+        audio_frames_concealed;     /**< of those, made up for lost
+                                         packets (concealment) */
+    /** Packets (video and audio) lost on the way to us, RFC 3550
+     *  count, since the call started. */
     uint64_t packets_lost;
+    /** packets_lost as a fraction of all packets expected (0..1), since
+     *  the call started. */
     double loss;
     /** Interarrival jitter of the video stream, ms. */
     double jitter_ms;
     /** Round-trip time from RTCP, ms; -1 until known. */
     double rtt_ms;
-    uint64_t nacks_sent, plis_sent, retransmits_sent;
-    /** When the peer sends the synthetic camera: pictures whose stamp
-     *  (frame number, capture time) was read back intact, pictures that
-     *  came out of order, and the capture-to-decode delay of the last one
-     *  in ms (-1 when the peer's video is not synthetic). */
-    uint64_t frames_verified, frames_out_of_order;
+    uint64_t nacks_sent,  /**< lost video packets we asked the peer to
+                               resend (sequence numbers in NACKs) */
+        plis_sent,        /**< picture loss indications we sent (asking
+                               for a keyframe) */
+        retransmits_sent; /**< video packets we resent on the peer's
+                               NACKs */
+    /** When the peer sends the synthetic camera
+     *  (vid_call_options.synthetic_video): pictures whose stamp (frame
+     *  number, capture time) was read back intact. 0 otherwise. */
+    uint64_t frames_verified,
+        frames_out_of_order; /**< of the verified pictures, those whose
+                                  frame number was not above the last
+                                  one's (reordered or repeated) */
+    /** Capture-to-decode delay of the last verified picture, ms; -1 when
+     *  the peer's video is not synthetic. */
     double delay_ms;
     /* path */
     /** Non-zero when media goes through a TURN relay. */
     int relayed;
+    /** Type of our end of the media path ("host", "srflx", "prflx",
+     *  "relay"; "" before a path is selected). */
     char local_candidate[VID_CANDIDATE_TYPE_SIZE];
+    /** Type of the peer's end of the media path (same values). */
     char remote_candidate[VID_CANDIDATE_TYPE_SIZE];
     /** "udp" or "tcp", "" before a path is selected. */
     char protocol[4];
-    int audio_muted, video_muted;
+    int audio_muted, /**< non-zero while our audio is muted
+                          (vid_call_set_mute()) */
+        video_muted; /**< non-zero while our video is muted */
 } vid_call_stats;
 
 /**
- * Fill @p out with the current numbers of managed call @p call_id.
- * Thread safety: any thread (takes a snapshot).
- * @return VID_OK, VID_EINVAL, VID_ENOCALL
+ * Fill @p out with the current numbers of managed call @p call_id. Works
+ * from the moment vid_call_place() or vid_call_answer() returned (numbers
+ * are 0 and -1 until media flows) until the call ends.
+ *
+ * Thread safety: any thread (waits for the client's worker thread, which
+ * takes a snapshot; do not call it from a frame callback).
+ *
+ * @param client   the client
+ * @param call_id  the managed call's id (32 lower-case hex digits)
+ * @param out      receives the numbers; zeroed on any failure except a
+ *                 NULL @p client
+ * @return VID_OK, VID_EINVAL (@p client or @p out NULL, malformed
+ *         @p call_id), VID_ENOCALL (no managed call with that id, or it
+ *         ended)
  * @since 0.1
  */
 VID_API int vid_call_get_stats(vid_client *client, const char *call_id,
                                vid_call_stats *out);
 
-/** Size of the buffers for vid_call_get_sas() and the safety number. */
+/** Size of the buffer for vid_call_get_sas(): "123 456" and the NUL.
+ *  @since 0.1 */
 #define VID_SAS_SIZE 8
+/** Size of the buffer for vid_client_get_safety_number(): 12 groups of
+ *  5 digits separated by single spaces (71 bytes) and the NUL.
+ *  @since 0.1 */
 #define VID_SAFETY_NUMBER_SIZE 72
 
 /**
  * The short authentication string of a connected call, "123 456":
  * derived from the DTLS session (RFC 5705 exporter, label
  * "EXTRACTOR-vid-sas"), so both ends show the same string only when
- * nobody sits between them. Read it to each other.
+ * nobody sits between them. Read it to each other. It is also in the
+ * sas field of VID_EVENT_CALL_CONNECTED.
  *
- * Thread safety: any thread.
- * @return VID_OK, VID_EINVAL (@p cap < VID_SAS_SIZE), VID_ENOCALL,
- *         VID_ESTATE (not connected yet)
+ * Thread safety: any thread (waits for the client's worker thread).
+ *
+ * @param client   the client
+ * @param call_id  the managed call's id (32 lower-case hex digits)
+ * @param buf      receives the NUL-terminated string; set to "" on any
+ *                 failure except a NULL @p client, NULL @p buf or a
+ *                 too small @p cap
+ * @param cap      size of @p buf in bytes, at least VID_SAS_SIZE
+ * @return VID_OK, VID_EINVAL (@p client or @p buf NULL, @p cap <
+ *         VID_SAS_SIZE, malformed @p call_id), VID_ENOCALL (no managed
+ *         call with that id, or it ended), VID_ESTATE (not connected yet)
  * @since 0.1
  */
 VID_API int vid_call_get_sas(vid_client *client, const char *call_id, char *buf,
@@ -1065,10 +1201,22 @@ VID_API int vid_call_get_sas(vid_client *client, const char *call_id, char *buf,
  * @p peer_fingerprint ("sha-256 AB:..."): 60 digits in 12 groups of 5,
  * the same on both devices (it does not depend on who computes it).
  * Compare it once in person; it changes only when a key changes.
+ * Computed locally: needs no connection.
  *
  * Thread safety: any thread.
- * @return VID_OK, VID_EINVAL (bad fingerprint, @p cap <
- *         VID_SAFETY_NUMBER_SIZE)
+ *
+ * @param client            the client (our device's identity)
+ * @param peer_fingerprint  the peer device's identity, "sha-256 " and 32
+ *                          hex pairs separated by colons (as in
+ *                          vid_event.fingerprint)
+ * @param buf               receives the NUL-terminated number; set to ""
+ *                          on failure (unless @p buf is NULL or @p cap
+ *                          too small)
+ * @param cap               size of @p buf in bytes, at least
+ *                          VID_SAFETY_NUMBER_SIZE
+ * @return VID_OK, VID_EINVAL (@p client or @p buf NULL, @p cap <
+ *         VID_SAFETY_NUMBER_SIZE, @p peer_fingerprint NULL or malformed),
+ *         VID_ENOMEM (hashing failed)
  * @since 0.1
  */
 VID_API int vid_client_get_safety_number(vid_client *client,
@@ -1077,10 +1225,20 @@ VID_API int vid_client_get_safety_number(vid_client *client,
 
 /**
  * Pin @p fingerprint as the key of @p user's device @p device, replacing
- * an old pin (after comparing the safety number).
+ * an old pin (after comparing the safety number). The pin is saved in the
+ * client's state directory before this returns and is used from the next
+ * call on (vid_event.peer_identity). Needs no connection.
  *
  * Thread safety: any thread.
- * @return VID_OK, VID_EINVAL, VID_EIO
+ *
+ * @param client       the client
+ * @param user         the peer's user name (1-64 of A-Z a-z 0-9 . _ -)
+ * @param device       the peer's device name (same rules)
+ * @param fingerprint  the key to trust, "sha-256 " and 32 hex pairs
+ *                     separated by colons
+ * @return VID_OK, VID_EINVAL (@p client NULL, a name or @p fingerprint
+ *         NULL or malformed), VID_EIO (the pins file could not be
+ *         written; the old pin stays)
  * @since 0.1
  */
 VID_API int vid_client_trust_peer(vid_client *client, const char *user,
@@ -1095,23 +1253,44 @@ VID_API int vid_client_trust_peer(vid_client *client, const char *user,
  * PulseAudio/PipeWire/ALSA microphones and speakers). An empty list is
  * VID_OK with *n = 0.
  *
+ * Needs no client; a failure's text is in vid_client_last_error(NULL).
+ *
  * Thread safety: any thread. May take up to a second the first time.
- * @param out  receives the array; free it with vid_devices_free()
- * @return VID_OK, VID_EINVAL, VID_EMEDIA (GStreamer cannot start),
- *         VID_ENOMEM
+ *
+ * @param kind  VID_DEVICE_CAMERA, VID_DEVICE_MICROPHONE or
+ *              VID_DEVICE_SPEAKER
+ * @param out   receives the array (NULL when empty or on failure); free it
+ *              with vid_devices_free()
+ * @param n     receives the number of entries (0 on failure)
+ * @return VID_OK, VID_EINVAL (@p out or @p n NULL, unknown @p kind),
+ *         VID_EMEDIA (GStreamer cannot start or list), VID_ENOMEM
  * @since 0.1
  */
 VID_API int vid_devices_list(vid_device_kind kind, vid_device **out, size_t *n);
 
-/** Free a list from vid_devices_list(); NULL is a no-op. @since 0.1 */
+/**
+ * Free a list from vid_devices_list(), strings and modes included.
+ *
+ * Thread safety: any thread.
+ *
+ * @param list  the array from vid_devices_list(), or NULL (a no-op)
+ * @param n     its number of entries, as vid_devices_list() returned
+ * @since 0.1
+ */
 VID_API void vid_devices_free(vid_device *list, size_t n);
 
 /**
  * Start (@p enable non-zero) or stop reporting hotplug as
- * VID_EVENT_DEVICE_ADDED / VID_EVENT_DEVICE_REMOVED events.
+ * VID_EVENT_DEVICE_ADDED / VID_EVENT_DEVICE_REMOVED events. Enabling
+ * twice, or disabling when not watching, does nothing. Needs no
+ * connection; vid_client_free() stops watching.
  *
- * Thread safety: any thread.
- * @return VID_OK, VID_EINVAL, VID_EMEDIA
+ * Thread safety: any thread (waits for the client's worker thread).
+ *
+ * @param client  the client whose events report the changes
+ * @param enable  non-zero: start watching; 0: stop
+ * @return VID_OK, VID_EINVAL (@p client NULL), VID_EMEDIA (GStreamer's
+ *         device monitor cannot start)
  * @since 0.1
  */
 VID_API int vid_client_watch_devices(vid_client *client, int enable);
