@@ -467,10 +467,12 @@ typedef void (*vid_event_cb)(vid_client *client, const vid_event *event,
  *
  * @param out   receives the client; free it with vid_client_free()
  * @param opts  settings; copied
- * @return VID_OK, VID_EINVAL (bad URL, device name, NULL argument),
- *         VID_EVERSION, VID_EIDENTITY (identity cannot be created or
- *         loaded), VID_ETLS (CA file unusable), VID_ENOMEM. On failure
- *         *out is NULL and vid_client_last_error(NULL) explains why.
+ * @return VID_OK, VID_EINVAL (bad URL, device name, empty state_dir,
+ *         NULL argument), VID_EVERSION, VID_EIDENTITY (identity cannot be
+ *         created or loaded), VID_EIO (the state directory or its lock
+ *         file cannot be created, no eventfd), VID_ETLS (CA file
+ *         unusable), VID_ENOMEM. On failure *out is NULL (unless @p out
+ *         is NULL) and vid_client_last_error(NULL) explains why.
  * @since 0.1
  */
 VID_API int vid_client_new(vid_client **out, const vid_client_options *opts);
@@ -730,9 +732,11 @@ typedef struct vid_ice_server {
 
 /** The administrator's policy, received at login. @since 0.1 */
 typedef struct vid_policy {
-    /** STUN and TURN servers to use for calls; NULL when there are none. */
+    /** STUN and TURN servers to use for calls: n_ice_servers entries
+     *  (read no entry when n_ice_servers is 0; the pointer may still be
+     *  non-NULL then). */
     vid_ice_server *ice_servers;
-    /** Number of entries in @c ice_servers (0 with NULL). */
+    /** Number of entries in @c ice_servers (0: none). */
     size_t n_ice_servers;
     /** Whether media may go directly or only through a TURN relay. */
     vid_ice_transport_policy ice_transport_policy;
