@@ -534,11 +534,16 @@ VID_API int vid_client_get_fd(vid_client *client);
 VID_API int vid_client_dispatch(vid_client *client);
 
 /**
- * The last error message of a failed call on @p client, or with NULL the
- * last failure of vid_client_new() on the calling thread.
+ * The last error message of a failed call on @p client (from any
+ * thread), or with NULL the last failure on the calling thread of a
+ * function that has no client: vid_client_new(),
+ * vid_client_options_init(), vid_call_options_init(), vid_devices_list().
+ * A success does not clear it. Functions called with a NULL client
+ * return VID_EINVAL without a message.
  *
  * Thread safety: any thread. The string is a thread-local copy, valid
- * until the next vid_client_last_error() call on the same thread.
+ * until the next vid_client_last_error() call on the same thread (with
+ * NULL: until the next failure on that thread).
  *
  * @param client  the client, or NULL
  * @return a message, "" when none; never NULL

@@ -953,6 +953,14 @@ static void test_not_logged_in(void)
     req = 99;
     CHECK(CALL(vid_client_subscribe_presence, c, users, 1, &req), VID_ESTATE);
     g_assert_cmpuint(req, ==, 0);
+    {
+        const char *many[256];
+        for (size_t i = 0; i < G_N_ELEMENTS(many); i++)
+            many[i] = "bob";
+        CHECK(CALL(vid_client_subscribe_presence, c, many, 256, &req),
+              VID_ESTATE);
+    }
+    g_assert_cmpuint(req, ==, 0);
     CHECK(CALL(vid_client_call_invite, c, "bob", "v=0\r\n", NULL), VID_ESTATE);
     CHECK(CALL(vid_client_call_ringing, c, UNKNOWN_CALL, NULL), VID_ESTATE);
     CHECK(CALL(vid_client_call_accept, c, UNKNOWN_CALL, "v=0\r\n", NULL),
@@ -1008,6 +1016,24 @@ static void test_not_logged_in(void)
     /* The callback can be removed and set again at any time. */
     CHECK(CALL(vid_client_set_event_callback, c, NULL, NULL), VID_OK);
     CHECK(CALL(vid_client_set_event_callback, c, on_event, p), VID_OK);
+
+    /* The longest password is accepted; an unknown user's login fails
+     * later, as an event (VID_EAUTH), and the client stays logged out. */
+    {
+        char *pw = repeat('p', 1024);
+        rec_event *e;
+        uint64_t id = 0;
+        CHECK(CALL(vid_client_login, q->client, "nobody", pw, &id), VID_OK);
+        g_assert_cmpuint(id, >, 0);
+        e = expect(q, VID_EVENT_LOGIN_FAILED);
+        g_assert_cmpuint(e->request_id, ==, id);
+        g_assert_cmpint(e->code, ==, VID_EAUTH);
+        rec_event_free(e);
+        CHECK(CALL(vid_call_place, q->client, "alice", &o, NULL), VID_ESTATE);
+        CHECK(CALL(vid_client_subscribe_presence, q->client, users, 1, NULL),
+              VID_ESTATE);
+        g_free(pw);
+    }
 
     g_free(long_pw);
     g_free(long_user);
@@ -1195,6 +1221,39 @@ static void test_call_states(void)
     CHECK(CALL(vid_call_get_stats, a->client, id, &st), VID_ENOCALL);
     CHECK(CALL(vid_call_get_sas, a->client, id, sas, sizeof sas), VID_ENOCALL);
     g_free(id);
+
+    /* Hung up at once, with NULL: usually before the server created the
+     * call (then the end has call_id NULL and the request id of
+     * vid_call_place()), else after CREATED (then its call id). */
+    CHECK(CALL(vid_call_place, a->client, "bob", &o, &req), VID_OK);
+    CHECK(CALL(vid_call_hangup, a->client, NULL), VID_OK);
+    e = expect(a, VID_EVENT_CALL_ENDED);
+    g_assert_cmpint(e->end_reason, ==, VID_END_HANGUP);
+    if (e->call_id == NULL) {
+        g_assert_cmpuint(e->request_id, ==, req);
+        /* CALL_ENDED is the last event of the call: no CREATED after. */
+        pump(300);
+        g_assert_null(take(a, VID_EVENT_CALL_CREATED, 0));
+        if (g_test_verbose())
+            g_printerr("  hung up before CREATED\n");
+    } else {
+        rec_event *cr = take(a, VID_EVENT_CALL_CREATED, 0);
+        g_assert_nonnull(cr);
+        g_assert_cmpuint(cr->request_id, ==, req);
+        g_assert_cmpstr(cr->call_id, ==, e->call_id);
+        rec_event_free(cr);
+    }
+    rec_event_free(e);
+    CHECK(CALL(vid_call_hangup, a->client, NULL), VID_ENOCALL);
+    /* Bob's phone rang and stopped (if the invite got there). */
+    e = take(b, VID_EVENT_CALL_INVITE, 2000);
+    if (e != NULL) {
+        rec_event *end = expect(b, VID_EVENT_CALL_ENDED);
+        g_assert_cmpstr(end->call_id, ==, e->call_id);
+        g_assert_cmpint(end->end_reason, ==, VID_END_CANCELLED);
+        rec_event_free(end);
+        rec_event_free(e);
+    }
 
     /* A new call can be placed; hung up while ringing, then gone. */
     CHECK(CALL(vid_call_place, a->client, "bob", &o, &req), VID_OK);
