@@ -592,6 +592,8 @@ VID_API int vid_client_connect(vid_client *client);
  * remembered for automatic re-login after a reconnect until a login fails
  * with bad credentials. VID_EVENT_LOGGED_IN or VID_EVENT_LOGIN_FAILED
  * follows (or VID_EVENT_DISCONNECTED when the server cannot be reached).
+ * A second call before that answer is accepted too and replaces the
+ * first: then one answer comes, for one of the two request ids.
  *
  * Thread safety: any thread.
  *

@@ -85,7 +85,7 @@ static const char *const covered[] = {
 
 static GHashTable *exercised; /* names CALL() saw */
 static int tests_run;         /* tests before /api/exports that finished */
-#define N_API_TESTS 6
+#define N_API_TESTS 7
 
 static void mark(const char *name)
 {
@@ -174,11 +174,16 @@ static void pump_one(peer *p, int ms)
 
 static peer *peers[2];
 
+/* Deliver the events of both peers for @ms milliseconds. */
 static void pump(int ms)
 {
-    for (int i = 0; i < 2; i++)
-        if (peers[i] != NULL)
-            pump_one(peers[i], ms / 2 > 0 ? ms / 2 : 1);
+    gint64 end = g_get_monotonic_time() + (gint64) ms * 1000;
+
+    do {
+        for (int i = 0; i < 2; i++)
+            if (peers[i] != NULL)
+                pump_one(peers[i], 5);
+    } while (g_get_monotonic_time() < end);
 }
 
 static rec_event *take(peer *p, vid_event_type type, int ms)
@@ -1035,6 +1040,22 @@ static void test_not_logged_in(void)
         g_free(pw);
     }
 
+    /* Two logins before the answer: both accepted (the second replaces
+     * the first); one LOGGED_IN; a third login is then VID_ESTATE. */
+    {
+        uint64_t r1 = 0, r2 = 0, r3 = 99;
+        rec_event *e;
+        CHECK(CALL(vid_client_login, c, "alice", PASSWORD, &r1), VID_OK);
+        CHECK(CALL(vid_client_login, c, "alice", PASSWORD, &r2), VID_OK);
+        g_assert_cmpuint(r2, >, r1);
+        e = expect(p, VID_EVENT_LOGGED_IN);
+        g_assert_true(e->request_id == r1 || e->request_id == r2);
+        rec_event_free(e);
+        CHECK(CALL(vid_client_login, c, "alice", PASSWORD, &r3), VID_ESTATE);
+        g_assert_cmpuint(r3, ==, 0);
+        g_assert_null(take(p, VID_EVENT_LOGIN_FAILED, 0));
+    }
+
     g_free(long_pw);
     g_free(long_user);
     peer_free(0);
@@ -1295,6 +1316,40 @@ static void test_free_in_callback(void)
     tests_run++;
 }
 
+/* ---- /api/main-context-free-in-callback --------------------------------- */
+
+/* With a main_context, events come from a GSource on it; freeing the
+ * client from the callback destroys that source while it dispatches. */
+static void test_main_context_free(void)
+{
+    GMainContext *ctx = g_main_context_new();
+    peer *p = g_new0(peer, 1);
+    vid_client_options opts;
+    gint64 end;
+
+    p->user = "alice";
+    p->state_dir = g_build_filename(tmp_root, "alice", NULL);
+    p->free_in_callback = true;
+    opts = client_opts(p->state_dir);
+    opts.main_context = ctx;
+    CHECK(CALL(vid_client_new, &p->client, &opts), VID_OK);
+    peers[0] = p;
+    CHECK(CALL(vid_client_set_event_callback, p->client, on_event, p), VID_OK);
+    CHECK(CALL(vid_client_login, p->client, "alice", PASSWORD, NULL), VID_OK);
+    end = g_get_monotonic_time() + (gint64) TIMEOUT_MS * 1000;
+    while (p->client != NULL && g_get_monotonic_time() < end) {
+        if (!g_main_context_iteration(ctx, FALSE))
+            g_usleep(10000);
+    }
+    g_assert_null(p->client);
+    /* The context lives on without the client's source. */
+    for (int i = 0; i < 10; i++)
+        g_main_context_iteration(ctx, FALSE);
+    peer_free(0);
+    g_main_context_unref(ctx);
+    tests_run++;
+}
+
 /* ---- /api/exports ------------------------------------------------------- */
 
 static void test_exports(void)
@@ -1382,6 +1437,8 @@ int main(int argc, char **argv)
     g_test_add_func("/api/logged-in", test_logged_in);
     g_test_add_func("/api/call-states", test_call_states);
     g_test_add_func("/api/free-in-callback", test_free_in_callback);
+    g_test_add_func("/api/main-context-free-in-callback",
+                    test_main_context_free);
     g_test_add_func("/api/exports", test_exports);
     rc = g_test_run();
 
