@@ -1196,15 +1196,16 @@ static char *read_password(const char *path, GError **error)
     return text;
 }
 
-/* "WxH" with both even and within 32..4096 x 32..2304. */
+/* "WxH" with both even and within 256..4096 x 128..4096 (the sizes
+ * vid_call_options accepts). */
 static gboolean parse_size(const char *s, int *w, int *h)
 {
     char **parts = g_strsplit(s, "x", 3);
     guint64 vw = 0, vh = 0;
     gboolean ok =
         g_strv_length(parts) == 2 &&
-        g_ascii_string_to_unsigned(parts[0], 10, 32, 4096, &vw, NULL) &&
-        g_ascii_string_to_unsigned(parts[1], 10, 32, 2304, &vh, NULL) &&
+        g_ascii_string_to_unsigned(parts[0], 10, 256, 4096, &vw, NULL) &&
+        g_ascii_string_to_unsigned(parts[1], 10, 128, 4096, &vh, NULL) &&
         vw % 2 == 0 && vh % 2 == 0;
 
     g_strfreev(parts);
@@ -1236,7 +1237,7 @@ static gboolean call_options_from_args(enum command cmd, vid_call_options *o)
     if (opt_size != NULL && !parse_size(opt_size, &o->width, &o->height)) {
         fprintf(stderr,
                 "vidcall: --size '%s': expected WIDTHxHEIGHT, even "
-                "numbers, 32-4096 x 32-2304 (e.g. 1280x720)\n",
+                "numbers, 256-4096 x 128-4096 (e.g. 1280x720)\n",
                 opt_size);
         return FALSE;
     }

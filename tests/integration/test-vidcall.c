@@ -300,6 +300,7 @@ static void test_bad_values(void)
         {{"call", "bob", "--size", "640", NULL}, "--size"},
         {{"call", "bob", "--size", "641x480", NULL}, "--size"},
         {{"call", "bob", "--size", "x480", NULL}, "--size"},
+        {{"call", "bob", "--size", "160x120", NULL}, "--size"},
         {{"call", "bob", "--fps", "0", NULL}, "--fps"},
         {{"call", "bob", "--fps", "abc", NULL}, "fps"},
         {{"call", "bob", "--bitrate", "10", NULL}, "--bitrate"},
