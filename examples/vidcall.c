@@ -787,7 +787,8 @@ static void on_call_ended(app *a, const vid_event *ev)
     a->connected = FALSE;
     a->call_id[0] = '\0';
     a->place_id = 0;
-    if (a->record_path != NULL && a->calls > 0)
+    if (a->record_path != NULL &&
+        g_file_test(a->record_path, G_FILE_TEST_EXISTS))
         say(a, "recording: %s", a->record_path);
     if (a->cmd == CMD_CALL || a->cmd == CMD_ANSWER)
         finish(a, code);
