@@ -863,27 +863,31 @@ static void test_call_busy_and_callee_hangup(void)
     g_free(alice_stats);
 }
 
-/* Ctrl-C of the caller during the call: both exit 0, bob sees alice hang
- * up. */
+/* Ctrl-C of the caller during the call: alice exits 0, bob (listen
+ * --auto-answer) sees alice hang up and goes on listening until SIGTERM
+ * (exit 0). */
 static void test_call_sigint(void)
 {
     char *alice_stats = tmp_file("sigint", "alice.jsonl");
-    const char *bob_args[] = {"--synthetic", "answer", NULL};
+    const char *bob_args[] = {"--synthetic", "listen", "--auto-answer", NULL};
     const char *alice_args[] = {"--synthetic", "--stats-json", alice_stats,
                                 "call",        "bob",          NULL};
     party *bob = party_start(server, "sigint", "bob", bob_args);
     party *alice;
 
-    wait_file_contains(bob->out_path, "waiting for a call", 20);
+    wait_file_contains(bob->out_path, "listening for calls", 20);
     alice = party_start(server, "sigint", "alice", alice_args);
     wait_file_contains(alice_stats, "\n", 30);
     g_subprocess_send_signal(alice->proc, SIGINT);
     party_wait(alice, 15);
-    party_wait(bob, 15);
     g_assert_cmpint(alice->status, ==, 0);
-    g_assert_cmpint(bob->status, ==, 0);
     g_assert_nonnull(strstr(alice->out, "you hung up"));
-    g_assert_nonnull(strstr(bob->out, "alice hung up"));
+    wait_file_contains(bob->out_path, "alice hung up", 15);
+    g_subprocess_send_signal(bob->proc, SIGTERM);
+    party_wait(bob, 15);
+    g_assert_cmpint(bob->status, ==, 0);
+    /* Still listening after the call: stopped by the signal. */
+    g_assert_nonnull(strstr(bob->out, "interrupted: stopping"));
     party_free(alice);
     party_free(bob);
     g_free(alice_stats);
