@@ -19,6 +19,7 @@ VID_PACKAGES=(
     gstreamer1.0-tools libvpx-dev libopus-dev
     coturn nftables iproute2
     valgrind clang clang-format libclang-rt-14-dev curl
+    doxygen man-db
 )
 
 as_root() {

@@ -9,7 +9,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 install_packages "${VID_PACKAGES[@]}"
 build_dir=${VID_BUILD_DIR:-$top/build}
-build "$build_dir"
+# -Ddocs=true: the API reference is built and checked (suite docs).
+build "$build_dir" -Ddocs=true
 
 # Services: each integration test starts its own vid-signaling-server (TLS,
 # SQLite in a temporary state dir, free loopback ports) and stops it.
