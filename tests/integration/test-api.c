@@ -1113,12 +1113,17 @@ static void test_logged_in(void)
             rec_event_free(e);
         }
     }
-    /* A raw invite to a user that does not exist. */
-    CHECK(CALL(vid_client_call_invite, c, "nobody", "v=0\r\n", &req), VID_OK);
-    e = expect(p, VID_EVENT_ERROR);
-    g_assert_cmpuint(e->request_id, ==, req);
-    g_assert_cmpint(e->code, ==, VID_ENOTFOUND);
-    rec_event_free(e);
+    /* A raw invite to a user that does not exist, with the shortest and
+     * the longest SDP. */
+    for (int i = 0; i < 2; i++) {
+        char *sdp = repeat('s', i == 0 ? 1 : 60000);
+        CHECK(CALL(vid_client_call_invite, c, "nobody", sdp, &req), VID_OK);
+        e = expect(p, VID_EVENT_ERROR);
+        g_assert_cmpuint(e->request_id, ==, req);
+        g_assert_cmpint(e->code, ==, VID_ENOTFOUND);
+        rec_event_free(e);
+        g_free(sdp);
+    }
 
     /* A bad local address is found when the call is made. */
     o.local_addresses = "not-an-address";
@@ -1166,6 +1171,7 @@ static void test_call_states(void)
     uint64_t req = 0;
     rec_event *e;
     char *id;
+    bool before_created;
 
     /* To a user who does not exist: ends at once, call_id NULL. */
     CHECK(CALL(vid_call_place, a->client, "nobody", &o, &req), VID_OK);
@@ -1243,14 +1249,17 @@ static void test_call_states(void)
     CHECK(CALL(vid_call_get_sas, a->client, id, sas, sizeof sas), VID_ENOCALL);
     g_free(id);
 
-    /* Hung up at once, with NULL: usually before the server created the
-     * call (then the end has call_id NULL and the request id of
-     * vid_call_place()), else after CREATED (then its call id). */
+    /* Hung up at once, with NULL: before the server created the call
+     * (then the end has call_id NULL and the request id of
+     * vid_call_place(); seen under ASan and valgrind), or after CREATED
+     * (then its call id; usual on a fast machine). Either way bob's
+     * phone rings, then stops. */
     CHECK(CALL(vid_call_place, a->client, "bob", &o, &req), VID_OK);
     CHECK(CALL(vid_call_hangup, a->client, NULL), VID_OK);
     e = expect(a, VID_EVENT_CALL_ENDED);
     g_assert_cmpint(e->end_reason, ==, VID_END_HANGUP);
-    if (e->call_id == NULL) {
+    before_created = e->call_id == NULL;
+    if (before_created) {
         g_assert_cmpuint(e->request_id, ==, req);
         /* CALL_ENDED is the last event of the call: no CREATED after. */
         pump(300);
@@ -1266,12 +1275,25 @@ static void test_call_states(void)
     }
     rec_event_free(e);
     CHECK(CALL(vid_call_hangup, a->client, NULL), VID_ENOCALL);
-    /* Bob's phone rang and stopped (if the invite got there). */
-    e = take(b, VID_EVENT_CALL_INVITE, 2000);
-    if (e != NULL) {
-        rec_event *end = expect(b, VID_EVENT_CALL_ENDED);
+    e = expect(b, VID_EVENT_CALL_INVITE);
+    {
+        rec_event *end = take(b, VID_EVENT_CALL_ENDED, 5000);
+        if (end == NULL && before_created) {
+            /* KNOWN BUG (libvid/client/client.c, on_sig_message): the
+             * ACK carrying the id of an abandoned invite is taken for
+             * "the call layer's own request" and dropped before the
+             * abandoned_invite branch, so call.hangup is never sent and
+             * the callee rings until the server's ring timeout. */
+            g_test_incomplete("hang-up before CALL_CREATED: the server is "
+                              "not told, the callee keeps ringing");
+            CHECK(CALL(vid_call_reject, b->client, e->call_id, NULL), VID_OK);
+            end = expect(b, VID_EVENT_CALL_ENDED);
+            g_assert_cmpint(end->end_reason, ==, VID_END_REJECTED);
+        } else {
+            g_assert_nonnull(end);
+            g_assert_cmpint(end->end_reason, ==, VID_END_CANCELLED);
+        }
         g_assert_cmpstr(end->call_id, ==, e->call_id);
-        g_assert_cmpint(end->end_reason, ==, VID_END_CANCELLED);
         rec_event_free(end);
         rec_event_free(e);
     }
@@ -1292,6 +1314,29 @@ static void test_call_states(void)
     rec_event_free(e);
     CHECK(CALL(vid_call_hangup, a->client, id), VID_ENOCALL);
     CHECK(CALL(vid_call_answer, b->client, id, &o), VID_ENOCALL);
+    g_free(id);
+
+    /* An invite declined with the raw request is the application's: the
+     * library no longer answers it, and ends nothing on bob's side. */
+    g_queue_clear_full(&b->events, (GDestroyNotify) rec_event_free);
+    CHECK(CALL(vid_call_place, a->client, "bob", &o, &req), VID_OK);
+    e = expect(a, VID_EVENT_CALL_CREATED);
+    g_assert_cmpuint(e->request_id, ==, req);
+    id = g_strdup(e->call_id);
+    rec_event_free(e);
+    e = expect(b, VID_EVENT_CALL_INVITE);
+    g_assert_cmpstr(e->call_id, ==, id);
+    rec_event_free(e);
+    CHECK(CALL(vid_client_call_reject, b->client, id, "declined", NULL),
+          VID_OK);
+    CHECK(CALL(vid_call_answer, b->client, id, &o), VID_ENOCALL);
+    CHECK(CALL(vid_call_reject, b->client, id, NULL), VID_ENOCALL);
+    e = expect(a, VID_EVENT_CALL_ENDED);
+    g_assert_cmpstr(e->call_id, ==, id);
+    g_assert_cmpint(e->end_reason, ==, VID_END_REJECTED);
+    rec_event_free(e);
+    pump(300);
+    g_assert_null(take(b, VID_EVENT_CALL_ENDED, 0));
     g_free(id);
 
     peer_free(0);
