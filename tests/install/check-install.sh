@@ -127,7 +127,8 @@ C
         "${flags[@]}" 2>"$tmp/cc.log"; then
         # Resolve libvid.so.0 from the install, not from the build tree.
         if got=$(LD_LIBRARY_PATH=$lib "$tmp/version") &&
-            LD_LIBRARY_PATH=$lib ldd "$tmp/version" | grep -q "$lib/libvid.so.0"; then
+            LD_LIBRARY_PATH=$lib ldd "$tmp/version" >"$tmp/ldd.txt" &&
+            grep -qF "$lib/libvid.so.0" "$tmp/ldd.txt"; then
             [ "$got" = "$version" ] &&
                 ok "a program linked to the install runs: vid_version() = $got" ||
                 bad "vid_version() of the installed library is '$got', not $version"
@@ -144,9 +145,9 @@ fi
 nelf=0
 while IFS= read -r f; do
     [ -f "$f" ] && [ ! -L "$f" ] || continue
-    head -c 4 "$f" | grep -q 'ELF' || continue
+    [ "$(head -c 4 "$f" | tail -c 3)" = ELF ] || continue
     nelf=$((nelf + 1))
-    if readelf -d "$f" 2>/dev/null | grep -E 'R(UN)?PATH' | grep -qF "$build"; then
+    if readelf -d "$f" 2>/dev/null | grep -E 'R(UN)?PATH' | grep -F "$build" >/dev/null; then
         bad "$f keeps a RUNPATH into the build directory"
     fi
 done <"$tmp/installed.txt"
