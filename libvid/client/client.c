@@ -501,8 +501,10 @@ static void on_sig_message(vid_client *c, proto_msg_type type,
 
     if (type == PROTO_MSG_ACK && g_hash_table_remove(c->managed_reqs, &re) &&
         (c->active == NULL ||
-         call_get_invite_request(c->active) != (uint64_t) re))
-        return; /* the call layer's own request */
+         call_get_invite_request(c->active) != (uint64_t) re) &&
+        (c->abandoned_invite == 0 || c->abandoned_invite != (uint64_t) re))
+        return; /* the call layer's own request (not the invite of a call
+                 * hung up before its id came: that one is ended below) */
     switch (type) {
     case PROTO_MSG_ACK:
         if (json_object_get(msg, "call") == NULL)
