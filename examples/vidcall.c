@@ -858,6 +858,10 @@ static void on_invite(app *a, const vid_event *ev)
         g_strlcpy(a->prompt_call_id, ev->call_id, sizeof a->prompt_call_id);
         g_free(a->prompt_peer);
         a->prompt_peer = g_strdup(who);
+        /* The caller sees "ringing" while the user decides. */
+        rc = vid_client_call_ringing(a->client, ev->call_id, NULL);
+        if (rc != VID_OK)
+            complain(a, "cannot signal ringing: %s", vid_strerror(rc));
         clear_status(a);
         printf("answer? [y/N] ");
         fflush(stdout);
