@@ -1353,6 +1353,17 @@ typedef struct {
     char why[ERROR_SIZE];
 } call_op;
 
+/* Run @fn with @cop on the worker and report its failure as the client's
+ * last error: the tail of every synchronous vid_call_*() function. */
+static int run_call_op(vid_client *c, void (*fn)(void *data), call_op *cop)
+{
+    cop->c = c;
+    client_run_sync(c, fn, cop);
+    if (cop->rc != VID_OK)
+        return set_error(c, cop->rc, "%s", cop->why);
+    return VID_OK;
+}
+
 static void do_place(void *data)
 {
     call_op *cop = data;
@@ -1402,12 +1413,11 @@ VID_API int vid_call_place(vid_client *c, const char *peer,
     if (!atomic_load(&c->logged_in))
         return set_error(c, VID_ESTATE, "not logged in");
     memset(&cop, 0, sizeof cop);
-    cop.c = c;
     cop.peer = peer;
     cop.opts = opts;
-    client_run_sync(c, do_place, &cop);
-    if (cop.rc != VID_OK)
-        return set_error(c, cop.rc, "%s", cop.why);
+    rc = run_call_op(c, do_place, &cop);
+    if (rc != VID_OK)
+        return rc;
     if (request_id != NULL)
         *request_id = cop.request_id;
     return VID_OK;
@@ -1489,13 +1499,9 @@ VID_API int vid_call_answer(vid_client *c, const char *call_id,
     if (rc != VID_OK)
         return rc;
     memset(&cop, 0, sizeof cop);
-    cop.c = c;
     cop.call_id = call_id;
     cop.opts = opts;
-    client_run_sync(c, do_answer, &cop);
-    if (cop.rc != VID_OK)
-        return set_error(c, cop.rc, "%s", cop.why);
-    return VID_OK;
+    return run_call_op(c, do_answer, &cop);
 }
 
 static void do_reject(void *data)
@@ -1541,13 +1547,9 @@ VID_API int vid_call_reject(vid_client *c, const char *call_id,
         if ((unsigned char) *p < 0x20 || *p == 0x7f)
             return set_error(c, VID_EINVAL, "reason must be printable text");
     memset(&cop, 0, sizeof cop);
-    cop.c = c;
     cop.call_id = call_id;
     cop.reason = reason;
-    client_run_sync(c, do_reject, &cop);
-    if (cop.rc != VID_OK)
-        return set_error(c, cop.rc, "%s", cop.why);
-    return VID_OK;
+    return run_call_op(c, do_reject, &cop);
 }
 
 /* The managed call @id (worker), or NULL with cop->rc = VID_ENOCALL. */
@@ -1602,12 +1604,8 @@ VID_API int vid_call_hangup(vid_client *c, const char *call_id)
             return rc;
     }
     memset(&cop, 0, sizeof cop);
-    cop.c = c;
     cop.call_id = call_id;
-    client_run_sync(c, do_hangup, &cop);
-    if (cop.rc != VID_OK)
-        return set_error(c, cop.rc, "%s", cop.why);
-    return VID_OK;
+    return run_call_op(c, do_hangup, &cop);
 }
 
 static void do_mute(void *data)
@@ -1631,14 +1629,10 @@ VID_API int vid_call_set_mute(vid_client *c, const char *call_id,
     if (rc != VID_OK)
         return rc;
     memset(&cop, 0, sizeof cop);
-    cop.c = c;
     cop.call_id = call_id;
     cop.mute_audio = mute_audio != 0;
     cop.mute_video = mute_video != 0;
-    client_run_sync(c, do_mute, &cop);
-    if (cop.rc != VID_OK)
-        return set_error(c, cop.rc, "%s", cop.why);
-    return VID_OK;
+    return run_call_op(c, do_mute, &cop);
 }
 
 static void do_stats(void *data)
@@ -1665,13 +1659,9 @@ VID_API int vid_call_get_stats(vid_client *c, const char *call_id,
     if (rc != VID_OK)
         return rc;
     memset(&cop, 0, sizeof cop);
-    cop.c = c;
     cop.call_id = call_id;
     cop.stats = out;
-    client_run_sync(c, do_stats, &cop);
-    if (cop.rc != VID_OK)
-        return set_error(c, cop.rc, "%s", cop.why);
-    return VID_OK;
+    return run_call_op(c, do_stats, &cop);
 }
 
 static void do_sas(void *data)
@@ -1701,14 +1691,10 @@ VID_API int vid_call_get_sas(vid_client *c, const char *call_id, char *buf,
     if (rc != VID_OK)
         return rc;
     memset(&cop, 0, sizeof cop);
-    cop.c = c;
     cop.call_id = call_id;
     cop.buf = buf;
     cop.cap = cap;
-    client_run_sync(c, do_sas, &cop);
-    if (cop.rc != VID_OK)
-        return set_error(c, cop.rc, "%s", cop.why);
-    return VID_OK;
+    return run_call_op(c, do_sas, &cop);
 }
 
 VID_API int vid_client_get_safety_number(vid_client *c,
