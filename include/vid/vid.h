@@ -4,59 +4,108 @@
  * This header is the whole public API and its manual. It exposes no GLib
  * or GObject types: a GMainContext is passed as `void *`.
  *
- * Walkthrough (error handling shortened; see examples/vidcall.c):
+ * Walkthrough: a complete program that logs in, places a call with the
+ * synthetic camera and microphone, prints the short authentication string
+ * and hangs up after five seconds of media (error handling shortened; see
+ * examples/vidcall.c for a full caller). It is built by the tests and run
+ * against a real server (tests/integration, "walkthrough"):
  *
  * @code
  * #include <poll.h>
  * #include <stdio.h>
+ * #include <stdlib.h>
+ * #include <time.h>
  * #include <vid/vid.h>
+ *
+ * // Usage: VID_PASSWORD=... walkthrough wss://server/ USER PEER [CA_FILE]
+ * static int done, status = 1;
+ * static time_t connected;
+ * static char call_id[VID_CALL_ID_SIZE];
  *
  * static void on_event(vid_client *c, const vid_event *ev, void *ud)
  * {
- *     const char *peers[] = {"bob"};
+ *     vid_call_options call = VID_CALL_OPTIONS_INIT;
  *
- *     (void) ud;
  *     switch (ev->type) {
  *     case VID_EVENT_LOGGED_IN:
- *         vid_client_subscribe_presence(c, peers, 1, NULL);
- *         break;
- *     case VID_EVENT_PRESENCE:
- *         printf("%s is %s\n", ev->user, ev->online ? "online" : "offline");
+ *         call.synthetic_video = 1; // test pattern and tone: no devices
+ *         call.synthetic_audio = 1;
+ *         call.local_addresses = getenv("VID_LOCAL_ADDRESSES"); // or NULL
+ *         if (vid_call_place(c, ud, &call, NULL) != VID_OK) {
+ *             fprintf(stderr, "call: %s\n", vid_client_last_error(c));
+ *             done = 1;
+ *         }
  *         break;
  *     case VID_EVENT_LOGIN_FAILED:
  *         fprintf(stderr, "login: %s\n", ev->message);
+ *         done = 1;
+ *         break;
+ *     case VID_EVENT_CALL_CREATED:
+ *         snprintf(call_id, sizeof call_id, "%s", ev->call_id);
+ *         break;
+ *     case VID_EVENT_CALL_CONNECTED:
+ *         printf("connected (%s path); compare with your peer: %s\n", ev->path,
+ *                ev->sas);
+ *         connected = time(NULL);
+ *         break;
+ *     case VID_EVENT_CALL_ENDED:
+ *         printf("call ended: %s\n", ev->message != NULL ? ev->message : "");
+ *         status = ev->end_reason == VID_END_HANGUP ||
+ *                          ev->end_reason == VID_END_REMOTE_HANGUP
+ *                      ? 0
+ *                      : 1;
+ *         done = 1;
  *         break;
  *     default:
  *         break;
  *     }
  * }
  *
- * int main(void)
+ * int main(int argc, char **argv)
  * {
  *     vid_client_options opts = VID_CLIENT_OPTIONS_INIT;
  *     vid_client *c;
+ *     vid_call_stats st;
  *     struct pollfd pfd;
  *
- *     opts.server_url = "wss://vid.example.org/";
- *     opts.state_dir = "/home/alice/.local/state/vid";
+ *     if (argc < 4 || getenv("VID_PASSWORD") == NULL) {
+ *         fprintf(stderr, "usage: VID_PASSWORD=... %s URL USER PEER [CA]\n",
+ *                 argv[0]);
+ *         return 2;
+ *     }
+ *     opts.server_url = argv[1];
+ *     opts.ca_file = argc > 4 ? argv[4] : NULL; // NULL: system CAs
  *     if (vid_client_new(&c, &opts) != VID_OK) {
  *         fprintf(stderr, "%s\n", vid_client_last_error(NULL));
  *         return 1;
  *     }
- *     vid_client_set_event_callback(c, on_event, NULL);
- *     vid_client_login(c, "alice", "correct horse", NULL);
+ *     vid_client_set_event_callback(c, on_event, argv[3]);
+ *     vid_client_login(c, argv[2], getenv("VID_PASSWORD"), NULL);
  *     pfd.fd = vid_client_get_fd(c);
  *     pfd.events = POLLIN;
- *     for (;;) {
- *         poll(&pfd, 1, -1);
- *         vid_client_dispatch(c);
+ *     while (!done) {
+ *         if (poll(&pfd, 1, 200) > 0)
+ *             vid_client_dispatch(c);
+ *         if (connected != 0 && time(NULL) - connected >= 5) {
+ *             if (vid_call_get_stats(c, call_id, &st) == VID_OK)
+ *                 printf("received %lu frames, %.0f fps\n",
+ *                        (unsigned long) st.frames_received, st.recv_fps);
+ *             vid_call_hangup(c, call_id);
+ *             connected = 0;
+ *         }
  *     }
+ *     vid_client_free(c);
+ *     return status;
  * }
  * @endcode
  *
  * Threads. The library runs one worker thread per client; it owns the
- * network connection. Every public function may be called from any thread:
- * requests are handed to the worker and the function returns at once.
+ * network connection and the calls' network work. Every public function
+ * may be called from any thread: requests are handed to the worker and
+ * the function returns at once, except vid_call_place(), vid_call_answer(),
+ * vid_call_reject(), vid_call_hangup() and vid_call_set_mute(), which wait
+ * until the worker has done them (opening a camera can take seconds) so
+ * that their result is the return value.
  * Results and incoming messages are queued as events and delivered on the
  * application's thread, either from a GMainContext the application names
  * (vid_client_options.main_context) or when the application calls

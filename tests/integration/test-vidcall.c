@@ -809,6 +809,74 @@ static void test_call_full(void)
     g_free(alice_rec);
 }
 
+/* The walkthrough at the top of vid.h, built as a program, places a real
+ * call: bob answers with vidcall; both see the same SAS; the walkthrough
+ * hangs up after 5 s of media and both exit 0. */
+static void test_call_walkthrough(void)
+{
+    const char *walkthrough = g_getenv("VID_WALKTHROUGH_BIN");
+    const char *bob_args[] = {"--synthetic", "answer", NULL};
+    party *bob;
+    GSubprocessLauncher *l;
+    GSubprocess *proc;
+    GError *error = NULL;
+    char *out = NULL, *err = NULL, *state, *box;
+    GMatchInfo *m = NULL;
+    char *sas;
+
+    if (walkthrough == NULL) {
+        g_test_skip("VID_WALKTHROUGH_BIN is not set");
+        return;
+    }
+    bob = party_start(server, "walkthrough", "bob", bob_args);
+    wait_file_contains(bob->out_path, "waiting for a call", 20);
+    state = g_build_filename(tmp_root, "walkthrough-state", NULL);
+    l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                  G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_subprocess_launcher_setenv(l, "VID_PASSWORD", "alice-password", TRUE);
+    g_subprocess_launcher_setenv(l, "VID_LOCAL_ADDRESSES", "127.0.0.1", TRUE);
+    g_subprocess_launcher_setenv(l, "XDG_STATE_HOME", state, TRUE);
+    proc = g_subprocess_launcher_spawn(
+        l, &error, walkthrough, vid_test_server_url(server), "alice", "bob",
+        vid_test_server_ca_file(server), NULL);
+    g_assert_no_error(error);
+    g_assert_true(
+        g_subprocess_communicate_utf8(proc, NULL, NULL, &out, &err, &error));
+    g_assert_no_error(error);
+    if (g_test_verbose())
+        g_printerr("  walkthrough out: %s\n  err: %s\n", out, err);
+    party_wait(bob, 20);
+    g_assert_true(g_subprocess_get_if_exited(proc));
+    g_assert_cmpint(g_subprocess_get_exit_status(proc), ==, 0);
+    g_assert_cmpint(bob->status, ==, 0);
+    g_assert_true(g_regex_match_simple(
+        "connected \\(direct path\\); compare with your peer: "
+        "[0-9]{3} [0-9]{3}",
+        out, 0, 0));
+    g_assert_true(g_regex_match_simple("received [0-9]+ frames", out, 0, 0));
+    g_assert_nonnull(strstr(out, "call ended"));
+    /* The same SAS on both ends. */
+    {
+        GRegex *re = g_regex_new("compare with your peer: ([0-9]{3} [0-9]{3})",
+                                 0, 0, NULL);
+        g_assert_true(g_regex_match(re, out, 0, &m));
+        sas = g_match_info_fetch(m, 1);
+        g_match_info_free(m);
+        g_regex_unref(re);
+    }
+    box = g_strdup_printf("Compare with your peer: %s", sas);
+    g_assert_nonnull(strstr(bob->out, box));
+    g_assert_nonnull(strstr(bob->out, "alice hung up"));
+    g_free(box);
+    g_free(sas);
+    g_free(out);
+    g_free(err);
+    g_free(state);
+    g_object_unref(proc);
+    g_object_unref(l);
+    party_free(bob);
+}
+
 /* bob declines every call: alice exits 8 (rejected). */
 static void test_call_reject(void)
 {
@@ -1026,6 +1094,7 @@ int main(int argc, char **argv)
                     test_both_see_each_other);
     g_test_add_func("/vidcall/cli/exit-codes", test_exit_codes);
     g_test_add_func("/vidcall/call/full", test_call_full);
+    g_test_add_func("/vidcall/call/walkthrough", test_call_walkthrough);
     g_test_add_func("/vidcall/call/reject", test_call_reject);
     g_test_add_func("/vidcall/call/busy-and-callee-hangup",
                     test_call_busy_and_callee_hangup);
