@@ -492,6 +492,12 @@ typedef struct vid_event {
     vid_peer_identity peer_identity;
     /** DEVICE_ADDED, DEVICE_REMOVED: the device. */
     const vid_device *device_info;
+    /** CALL_ENDED of a call that had connected: its statistics as last
+     *  read just before media stopped (duration_ms is the whole connected
+     *  time); NULL when the call never connected. Borrowed like the other
+     *  fields: copy the struct to keep it.
+     *  @since 0.1 (appended; older fields keep their offsets) */
+    const struct vid_call_stats *stats;
 } vid_event;
 
 /**

@@ -221,13 +221,20 @@ static void end_call(call *cl, vid_end_reason why_end, vid_ice_failure ice,
                      int code, const char *message, const char *reason)
 {
     vid_event ev;
+    vid_call_stats st;
+    bool was_connected = cl->state == CALL_CONNECTED;
 
     if (cl->state == CALL_ENDED)
         return;
+    /* Last snapshot while the media session still runs. */
+    if (was_connected)
+        call_get_stats(cl, &st);
     cl->state = CALL_ENDED;
     release_media(cl, why_end == VID_END_HANGUP ||
                           why_end == VID_END_REMOTE_HANGUP);
     ev = event_init(VID_EVENT_CALL_ENDED);
+    if (was_connected)
+        ev.stats = &st;
     if (cl->id[0] == '\0')
         ev.request_id = cl->invite_req;
     ev.user = cl->peer;

@@ -133,6 +133,7 @@ static void owned_event_free(owned_event *oe)
         client_device_clear((vid_device *) e->device_info);
         g_free((vid_device *) e->device_info);
     }
+    g_free((vid_call_stats *) e->stats);
     g_free(oe);
 }
 
@@ -194,6 +195,8 @@ void client_emit(vid_client *c, const vid_event *ev)
                              ev->device_info->n_modes * sizeof *d->modes);
         e->device_info = d;
     }
+    if (ev->stats != NULL)
+        e->stats = g_memdup2(ev->stats, sizeof *ev->stats);
     push_event(c, oe);
 }
 

@@ -40,6 +40,8 @@ typedef struct {
     vid_end_reason end_reason;
     vid_ice_failure ice_failure;
     vid_peer_identity peer_identity;
+    bool has_stats;       /* CALL_ENDED carried stats */
+    vid_call_stats stats; /* their copy */
 } rec_event;
 
 typedef struct {
@@ -88,6 +90,11 @@ static void on_event(vid_client *c, const vid_event *ev, void *data)
     e->end_reason = ev->end_reason;
     e->ice_failure = ev->ice_failure;
     e->peer_identity = ev->peer_identity;
+    if (ev->stats != NULL) {
+        g_assert_cmpint(ev->type, ==, VID_EVENT_CALL_ENDED);
+        e->has_stats = true;
+        e->stats = *ev->stats;
+    }
     if (g_test_verbose())
         g_printerr("  [%s] event %d end %d code %d %s %s\n", p->user, ev->type,
                    ev->end_reason, ev->code,
@@ -383,8 +390,26 @@ static void test_media(void)
     g_assert_cmpint(sa.video_muted, ==, 0);
 
     g_assert_cmpint(vid_call_hangup(a->client, id), ==, VID_OK);
-    expect_ended(a, id, VID_END_HANGUP);
-    expect_ended(b, id, VID_END_REMOTE_HANGUP);
+    /* The ended events carry the final stats of the whole call. */
+    for (int i = 0; i < 2; i++) {
+        rec_event *e = expect(i == 0 ? a : b, VID_EVENT_CALL_ENDED);
+        g_assert_cmpstr(e->call_id, ==, id);
+        g_assert_cmpint(e->end_reason, ==,
+                        i == 0 ? VID_END_HANGUP : VID_END_REMOTE_HANGUP);
+        g_assert_true(e->has_stats);
+        g_test_message("%s final: %" G_GINT64_FORMAT
+                       " ms, sent %" G_GUINT64_FORMAT
+                       " recv %" G_GUINT64_FORMAT,
+                       i == 0 ? "a" : "b", e->stats.duration_ms,
+                       e->stats.frames_sent, e->stats.frames_received);
+        g_assert_cmpint(e->stats.duration_ms, >=, 4500);
+        g_assert_cmpuint(e->stats.frames_received, >, 0);
+        g_assert_cmpuint(e->stats.frames_received, >=,
+                         i == 0 ? sa.frames_received : sb.frames_received);
+        g_assert_cmpuint(e->stats.audio_frames_received, >, 0);
+        g_assert_cmpstr(e->stats.protocol, ==, "udp");
+        rec_event_free(e);
+    }
     g_assert_cmpint(vid_call_get_stats(a->client, id, &sa), ==, VID_ENOCALL);
     g_assert_cmpint(vid_call_hangup(a->client, id), ==, VID_ENOCALL);
 
@@ -468,6 +493,7 @@ static void test_reject(void)
     g_assert_cmpstr(e->call_id, ==, id);
     g_assert_cmpint(e->end_reason, ==, VID_END_REJECTED);
     g_assert_cmpstr(e->reason, ==, "declined");
+    g_assert_false(e->has_stats); /* never connected: stats NULL */
     rec_event_free(e);
     /* Answering it now: no such ringing call. */
     g_assert_cmpint(vid_call_answer(b->client, id, NULL), ==, VID_ENOCALL);
