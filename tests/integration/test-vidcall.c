@@ -8,13 +8,22 @@
  * synthetic camera and microphone: a full call checked through
  * --stats-json (frames verified, same SAS) and the --record WebM
  * (demuxed with GStreamer), reject, busy, no answer, callee offline,
- * hang-up from the callee and Ctrl-C of the caller.
+ * hang-up from the callee, Ctrl-C of the caller, a caller killed with
+ * SIGKILL (exit 14 at the far end) and `listen` on a pseudo-terminal
+ * (answer? [y/N]: y, n, Enter, the caller giving up while asked).
  *
  * $VIDCALL_BIN names the binary (set by meson test).
  */
+#define _XOPEN_SOURCE 600 /* posix_openpt, grantpt, unlockpt, ptsname */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
+#include <glib-unix.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
@@ -422,6 +431,13 @@ typedef struct {
     int status; /* after party_wait */
     char *out;
     char *err;
+    /* Under a pseudo-terminal (party_start_tty): stdin and stdout are the
+     * terminal, everything it printed is in tty_out, tty_seen is how far
+     * wait_tty_contains() has matched. */
+    int tty_master;
+    guint tty_watch;
+    GString *tty_out;
+    gsize tty_seen;
 } party;
 
 static char *tmp_file(const char *tag, const char *name)
@@ -436,12 +452,11 @@ static char *tmp_file(const char *tag, const char *name)
 
 /* Start vidcall as @user of @srv with the common options, state in
  * @state_dir (NULL: tmp_root/@user), then @args. */
-static party *party_start_dir(vid_test_server *srv, const char *tag,
-                              const char *user, const char *state_dir,
-                              const char *const *args)
+static party *party_spawn(GSubprocessLauncher *l, gboolean out_to_file,
+                          vid_test_server *srv, const char *tag,
+                          const char *user, const char *state_dir,
+                          const char *const *args)
 {
-    GSubprocessLauncher *l =
-        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE);
     GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
     party *p = g_new0(party, 1);
     char *pw_name = g_strdup_printf("%s.pw", user);
@@ -459,7 +474,9 @@ static party *party_start_dir(vid_test_server *srv, const char *tag,
         g_free(out);
         g_free(err);
     }
-    g_subprocess_launcher_set_stdout_file_path(l, p->out_path);
+    p->tty_master = -1;
+    if (out_to_file)
+        g_subprocess_launcher_set_stdout_file_path(l, p->out_path);
     g_subprocess_launcher_set_stderr_file_path(l, p->err_path);
     g_ptr_array_add(argv, g_strdup(vidcall_bin));
     {
@@ -490,7 +507,6 @@ static party *party_start_dir(vid_test_server *srv, const char *tag,
                                            &error);
     g_assert_no_error(error);
     g_ptr_array_free(argv, TRUE);
-    g_object_unref(l);
     g_free(pw_name);
     g_free(pw_text);
     g_free(pw);
@@ -498,10 +514,114 @@ static party *party_start_dir(vid_test_server *srv, const char *tag,
     return p;
 }
 
+static party *party_start_dir(vid_test_server *srv, const char *tag,
+                              const char *user, const char *state_dir,
+                              const char *const *args)
+{
+    GSubprocessLauncher *l =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE);
+    party *p = party_spawn(l, TRUE, srv, tag, user, state_dir, args);
+
+    g_object_unref(l);
+    return p;
+}
+
 static party *party_start(vid_test_server *srv, const char *tag,
                           const char *user, const char *const *args)
 {
     return party_start_dir(srv, tag, user, NULL, args);
+}
+
+/* Append what the terminal shows to tty_out; the watch ends when the
+ * last holder of the terminal's other side (vidcall) has closed it. */
+static gboolean on_tty_readable(gint fd, GIOCondition cond, gpointer data)
+{
+    party *p = data;
+    char buf[4096];
+
+    (void) cond;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n > 0) {
+            g_string_append_len(p->tty_out, buf, n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return G_SOURCE_CONTINUE;
+        /* EOF or EIO: no process has the terminal open any more. */
+        p->tty_watch = 0;
+        return G_SOURCE_REMOVE;
+    }
+}
+
+/* Start vidcall as @user like party_start(), with a pseudo-terminal as
+ * its stdin and stdout (stderr still goes to a file). Echo and output
+ * processing are off, so that what is read back is exactly what vidcall
+ * wrote (no "\r" added before each "\n"). */
+static party *party_start_tty(vid_test_server *srv, const char *tag,
+                              const char *user, const char *const *args)
+{
+    GSubprocessLauncher *l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    struct termios t;
+    int master, slave;
+    const char *name;
+    party *p;
+
+    master = posix_openpt(O_RDWR | O_NOCTTY);
+    g_assert_cmpint(master, >=, 0);
+    g_assert_cmpint(grantpt(master), ==, 0);
+    g_assert_cmpint(unlockpt(master), ==, 0);
+    name = ptsname(master);
+    g_assert_nonnull(name);
+    slave = open(name, O_RDWR | O_NOCTTY);
+    g_assert_cmpint(slave, >=, 0);
+    g_assert_cmpint(tcgetattr(slave, &t), ==, 0);
+    t.c_oflag &= ~(tcflag_t) OPOST;
+    t.c_lflag &= ~(tcflag_t) (ECHO | ECHONL);
+    g_assert_cmpint(tcsetattr(slave, TCSANOW, &t), ==, 0);
+    g_assert_true(g_unix_set_fd_nonblocking(master, TRUE, NULL));
+    g_subprocess_launcher_take_stdout_fd(l, dup(slave));
+    g_subprocess_launcher_take_stdin_fd(l, slave);
+    p = party_spawn(l, FALSE, srv, tag, user, NULL, args);
+    /* Closes our copies of the terminal's other side. */
+    g_object_unref(l);
+    p->tty_master = master;
+    p->tty_out = g_string_new(NULL);
+    p->tty_watch = g_unix_fd_add(master, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                 on_tty_readable, p);
+    return p;
+}
+
+/* Wait until the terminal shows @needle after what earlier calls
+ * matched; fails after @timeout_s. */
+static void wait_tty_contains(party *p, const char *needle, guint timeout_s)
+{
+    gint64 end = g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC;
+
+    for (;;) {
+        const char *hit = strstr(p->tty_out->str + p->tty_seen, needle);
+        if (hit != NULL) {
+            p->tty_seen = (gsize) (hit - p->tty_out->str) + strlen(needle);
+            return;
+        }
+        if (g_get_monotonic_time() > end)
+            g_error("'%s' did not appear on the terminal within %u s; it "
+                    "shows:\n%s",
+                    needle, timeout_s, p->tty_out->str);
+        g_usleep(20 * 1000);
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+    }
+}
+
+/* Type @text on the party's terminal. */
+static void tty_type(party *p, const char *text)
+{
+    size_t len = strlen(text);
+
+    g_assert_cmpint(write(p->tty_master, text, len), ==, (ssize_t) len);
 }
 
 static char *read_text(const char *path)
@@ -546,7 +666,14 @@ static void party_wait(party *p, guint timeout_s)
     p->status = g_subprocess_get_if_exited(p->proc)
                     ? g_subprocess_get_exit_status(p->proc)
                     : -1;
-    p->out = read_text(p->out_path);
+    if (p->tty_master >= 0) {
+        /* Drain what the terminal still holds. */
+        while (p->tty_watch != 0 && g_main_context_iteration(NULL, TRUE))
+            ;
+        p->out = g_strdup(p->tty_out->str);
+    } else {
+        p->out = read_text(p->out_path);
+    }
     p->err = read_text(p->err_path);
     if (g_test_verbose() || expired)
         g_printerr("  %s: exit %d\n  out: %s\n  err: %s\n", p->out_path,
@@ -564,6 +691,12 @@ static void party_free(party *p)
         g_subprocess_wait(p->proc, NULL, NULL);
     }
     g_object_unref(p->proc);
+    if (p->tty_watch != 0)
+        g_source_remove(p->tty_watch);
+    if (p->tty_master >= 0)
+        close(p->tty_master);
+    if (p->tty_out != NULL)
+        g_string_free(p->tty_out, TRUE);
     g_free(p->out_path);
     g_free(p->err_path);
     g_free(p->out);
@@ -961,6 +1094,134 @@ static void test_call_sigint(void)
     g_free(alice_stats);
 }
 
+/* alice is killed (SIGKILL: no hang-up sent) during the call: the server
+ * sees her connection close and ends the call for bob with
+ * "peer_disconnected", which bob reports as the network lost, exit 14,
+ * within a few seconds. */
+static void test_call_peer_killed(void)
+{
+    char *alice_stats = tmp_file("killed", "alice.jsonl");
+    const char *bob_args[] = {"--synthetic", "--duration", "60", "answer",
+                              NULL};
+    const char *alice_args[] = {"--synthetic", "--stats-json", alice_stats,
+                                "call",        "bob",          NULL};
+    party *bob = party_start(server, "killed", "bob", bob_args);
+    party *alice;
+    gint64 killed_at, ms;
+
+    wait_file_contains(bob->out_path, "waiting for a call", 20);
+    alice = party_start(server, "killed", "alice", alice_args);
+    wait_file_contains(alice_stats, "\n", 30);
+    g_subprocess_send_signal(alice->proc, SIGKILL);
+    killed_at = g_get_monotonic_time();
+    party_wait(alice, 10);
+    g_assert_false(g_subprocess_get_if_exited(alice->proc));
+    party_wait(bob, 15);
+    ms = (g_get_monotonic_time() - killed_at) / 1000;
+    if (g_test_verbose())
+        g_printerr("  bob saw the end %" G_GINT64_FORMAT " ms after the "
+                   "kill\n",
+                   ms);
+    g_assert_cmpint(bob->status, ==, 14);
+    g_assert_nonnull(strstr(bob->err, "call ended: the network was lost"));
+    g_assert_nonnull(strstr(bob->err, "the peer lost its server connection"));
+    g_assert_cmpint(ms, <, 10000);
+    party_free(alice);
+    party_free(bob);
+    g_free(alice_stats);
+}
+
+/* ---- listen on a terminal: answer? [y/N] ----------------------------- */
+
+/* bob listens on a terminal and types "y": alice sees "ringing" while
+ * bob is asked, then "answered"; the call runs with bob's status line
+ * redrawn in place ("\r"), alice hangs up after --duration, both exit 0
+ * (bob after SIGTERM, still listening). */
+static void test_tty_answer(void)
+{
+    const char *bob_args[] = {"--synthetic", "listen", NULL};
+    const char *alice_args[] = {"--synthetic", "--duration", "3",
+                                "call",        "bob",        NULL};
+    party *bob = party_start_tty(server, "tty-answer", "bob", bob_args);
+    party *alice;
+    const char *ringing, *answered;
+
+    wait_tty_contains(bob, "listening for calls", 20);
+    alice = party_start(server, "tty-answer", "alice", alice_args);
+    wait_tty_contains(bob, "incoming call from alice", 20);
+    wait_tty_contains(bob, "answer? [y/N] ", 5);
+    /* The caller is told while bob is asked. */
+    wait_file_contains(alice->out_path, "ringing bob", 10);
+    tty_type(bob, "y\n");
+    party_wait(alice, 30);
+    g_assert_cmpint(alice->status, ==, 0);
+    ringing = strstr(alice->out, "ringing bob");
+    answered = strstr(alice->out, "bob answered");
+    g_assert_nonnull(ringing);
+    g_assert_nonnull(answered);
+    g_assert_true(ringing < answered);
+    g_assert_nonnull(strstr(alice->out, "you hung up"));
+    wait_tty_contains(bob, "alice hung up", 15);
+    g_subprocess_send_signal(bob->proc, SIGTERM);
+    party_wait(bob, 15);
+    g_assert_cmpint(bob->status, ==, 0);
+    g_assert_nonnull(strstr(bob->out, "answering the call from alice"));
+    /* The live status line, redrawn in place and taken off the screen
+     * (erase to end of line) before the next message. */
+    g_assert_true(g_regex_match_simple(
+        "\r[0-9]{2}:[0-9]{2}  send [0-9]+x[0-9]+ .*direct[^\n]*\033\\[K",
+        bob->out, 0, 0));
+    g_assert_nonnull(strstr(bob->out, "\r\033[Klast status: "));
+    g_assert_nonnull(strstr(bob->out, "interrupted: stopping"));
+    party_free(alice);
+    party_free(bob);
+}
+
+/* bob listens on a terminal: alice gives up while bob is asked (bob
+ * says the call stopped ringing and goes on listening); then bob types
+ * "n", then just Enter: alice's calls end declined, exit 8. */
+static void test_tty_decline_and_cancel(void)
+{
+    const char *bob_args[] = {"--synthetic", "listen", NULL};
+    const char *alice_args[] = {"--synthetic", "call", "bob", NULL};
+    const char *answers[] = {"n\n", "\n"};
+    party *bob = party_start_tty(server, "tty-decline", "bob", bob_args);
+    party *alice;
+
+    wait_tty_contains(bob, "listening for calls", 20);
+
+    /* alice hangs up (Ctrl-C) while bob is asked. */
+    alice = party_start(server, "tty-decline", "alice", alice_args);
+    wait_tty_contains(bob, "answer? [y/N] ", 20);
+    wait_file_contains(alice->out_path, "ringing bob", 10);
+    g_subprocess_send_signal(alice->proc, SIGINT);
+    party_wait(alice, 15);
+    g_assert_cmpint(alice->status, ==, 0);
+    wait_tty_contains(bob, "the call stopped ringing", 15);
+    party_free(alice);
+
+    for (size_t i = 0; i < G_N_ELEMENTS(answers); i++) {
+        char *tag = g_strdup_printf("tty-decline%zu", i);
+        alice = party_start(server, tag, "alice", alice_args);
+        /* A new prompt: bob is still listening. */
+        wait_tty_contains(bob, "answer? [y/N] ", 20);
+        wait_file_contains(alice->out_path, "ringing bob", 10);
+        tty_type(bob, answers[i]);
+        party_wait(alice, 20);
+        g_assert_cmpint(alice->status, ==, 8);
+        g_assert_nonnull(strstr(alice->err, "bob declined the call"));
+        wait_tty_contains(bob, "declined", 10);
+        party_free(alice);
+        g_free(tag);
+    }
+
+    g_subprocess_send_signal(bob->proc, SIGTERM);
+    party_wait(bob, 15);
+    g_assert_cmpint(bob->status, ==, 0);
+    g_assert_null(strstr(bob->out, "answering the call"));
+    party_free(bob);
+}
+
 /* carol has an account but no device online; "nobody" has no account:
  * both exit 11. */
 static void test_call_offline(void)
@@ -1099,6 +1360,10 @@ int main(int argc, char **argv)
     g_test_add_func("/vidcall/call/busy-and-callee-hangup",
                     test_call_busy_and_callee_hangup);
     g_test_add_func("/vidcall/call/sigint", test_call_sigint);
+    g_test_add_func("/vidcall/call/peer-killed", test_call_peer_killed);
+    g_test_add_func("/vidcall/call/tty-answer", test_tty_answer);
+    g_test_add_func("/vidcall/call/tty-decline-and-cancel",
+                    test_tty_decline_and_cancel);
     g_test_add_func("/vidcall/call/offline", test_call_offline);
     g_test_add_func("/vidcall/call/no-answer", test_call_no_answer);
     g_test_add_func("/vidcall/call/identity-changed",
