@@ -799,20 +799,59 @@ VID_API int vid_client_options_init(vid_client_options *opts,
     return VID_OK;
 }
 
+/* A host name (ASCII letters, digits, '.', '-', '_', at most 253) or an
+ * IP literal. On failure @p why names the first bad byte. */
+static bool host_valid(const char *host, char *why, size_t cap)
+{
+    size_t len = strlen(host);
+
+    if (g_hostname_is_ip_address(host))
+        return true;
+    if (len > 253) {
+        snprintf(why, cap, "server URL host is %zu bytes long (at most 253)",
+                 len);
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char) host[i];
+        if (g_ascii_isalnum(ch) || ch == '.' || ch == '-' || ch == '_')
+            continue;
+        snprintf(why, cap,
+                 "server URL host has a character not allowed in a host "
+                 "name or IP address (byte 0x%02x at offset %zu): use "
+                 "letters, digits, '.', '-' (an international name in its "
+                 "xn-- form) or an IP address",
+                 ch, i);
+        return false;
+    }
+    return true;
+}
+
 static bool url_valid(const char *url, char *why, size_t cap)
 {
     GUri *uri;
     bool ok;
+    char *shown;
 
     if (g_ascii_strncasecmp(url, "wss://", 6) != 0) {
-        snprintf(why, cap, "server URL \"%.200s\" must start with wss://", url);
+        shown = g_strescape(url, NULL);
+        snprintf(why, cap, "server URL \"%.200s\" must start with wss://",
+                 shown);
+        g_free(shown);
         return false;
     }
-    uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+    /* No IDN conversion: a non-ASCII host is refused below rather than
+     * silently checked in a form the connection does not use. */
+    uri = g_uri_parse(url, G_URI_FLAGS_NON_DNS, NULL);
     ok = uri != NULL && g_uri_get_host(uri) != NULL &&
          g_uri_get_host(uri)[0] != '\0';
-    if (!ok)
-        snprintf(why, cap, "server URL \"%.200s\" is not a valid URL", url);
+    if (!ok) {
+        shown = g_strescape(url, NULL);
+        snprintf(why, cap, "server URL \"%.200s\" is not a valid URL", shown);
+        g_free(shown);
+    } else {
+        ok = host_valid(g_uri_get_host(uri), why, cap);
+    }
     if (uri != NULL)
         g_uri_unref(uri);
     return ok;

@@ -609,6 +609,11 @@ static void test_client_new(void)
         "wss://[::1/",
         "wss://127.0.0.1:99999/",
         "wss://:443/",
+        "wss://\x01/",
+        "wss://a b/",
+        "wss://a%20b/",
+        "wss://exa\x7fmple.org/",
+        "wss://ex\xc3\xa4mple.org/",
     };
     const char *bad_names[] = {"",    ".dev",  "-dev",
                                "a b", "dev/1", "d\xc3\xa9v"};
@@ -628,6 +633,25 @@ static void test_client_new(void)
     for (size_t i = 0; i < G_N_ELEMENTS(bad_urls); i++) {
         o.server_url = bad_urls[i];
         expect_new_fails(&o, VID_EINVAL);
+        if (g_test_verbose())
+            g_printerr("  bad URL %zu: %s\n", i,
+                       CALL(vid_client_last_error, NULL));
+    }
+    /* A control character in the host: the message says what is wrong. */
+    o.server_url = "wss://\x01/";
+    expect_new_fails(&o, VID_EINVAL);
+    g_assert_nonnull(strstr(CALL(vid_client_last_error, NULL),
+                            "not allowed in a host name"));
+    /* Hosts that are fine: IPv6 literal, xn-- name, underscore. */
+    {
+        const char *good_urls[] = {"wss://[::1]:9/", "wss://xn--mnchen-3ya.de/",
+                                   "wss://my_host.example:8443/x"};
+        for (size_t i = 0; i < G_N_ELEMENTS(good_urls); i++) {
+            o.server_url = good_urls[i];
+            g_assert_cmpint(CALL(vid_client_new, &c, &o), ==, VID_OK);
+            CALL(vid_client_free, c);
+            c = NULL;
+        }
     }
 
     o = client_opts(dir);
