@@ -812,7 +812,17 @@ static gboolean on_stdin(GIOChannel *ch, GIOCondition cond, gpointer data)
     (void) cond;
     st = g_io_channel_read_line(ch, &line, NULL, NULL, NULL);
     if (st == G_IO_STATUS_EOF || st == G_IO_STATUS_ERROR) {
+        /* Ctrl-D: no answer will come; later calls are declined (see
+         * on_invite) and so is the one being asked about, instead of
+         * leaving it ringing. */
         a->stdin_watch = 0;
+        if (a->prompt_call_id[0] != '\0') {
+            char id[VID_CALL_ID_SIZE];
+            g_strlcpy(id, a->prompt_call_id, sizeof id);
+            end_prompt(a);
+            if (vid_call_reject(a->client, id, NULL) == VID_OK)
+                say(a, "\ndeclined (end of input)");
+        }
         return G_SOURCE_REMOVE;
     }
     if (a->prompt_call_id[0] != '\0' && line != NULL) {

@@ -1179,7 +1179,8 @@ static void test_tty_answer(void)
 
 /* bob listens on a terminal: alice gives up while bob is asked (bob
  * says the call stopped ringing and goes on listening); then bob types
- * "n", then just Enter: alice's calls end declined, exit 8. */
+ * "n", then just Enter, then Ctrl-D (end of input): alice's calls end
+ * declined, exit 8, and after Ctrl-D bob declines without asking. */
 static void test_tty_decline_and_cancel(void)
 {
     const char *bob_args[] = {"--synthetic", "listen", NULL};
@@ -1214,6 +1215,21 @@ static void test_tty_decline_and_cancel(void)
         party_free(alice);
         g_free(tag);
     }
+
+    /* Ctrl-D while asked: declined; then no more questions, the next
+     * call is declined at once. */
+    alice = party_start(server, "tty-decline-eof", "alice", alice_args);
+    wait_tty_contains(bob, "answer? [y/N] ", 20);
+    tty_type(bob, "\004");
+    party_wait(alice, 20);
+    g_assert_cmpint(alice->status, ==, 8);
+    wait_tty_contains(bob, "declined (end of input)", 10);
+    party_free(alice);
+    alice = party_start(server, "tty-decline-eof2", "alice", alice_args);
+    party_wait(alice, 20);
+    g_assert_cmpint(alice->status, ==, 8);
+    wait_tty_contains(bob, "declined the call from alice", 10);
+    party_free(alice);
 
     g_subprocess_send_signal(bob->proc, SIGTERM);
     party_wait(bob, 15);
