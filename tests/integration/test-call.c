@@ -10,11 +10,13 @@
  * Calls last 2-4 s; timeouts are generous (2 shared cores).
  */
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <glib.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <vid/vid.h>
 
@@ -914,6 +916,190 @@ static void test_server_lost(void)
     teardown();
 }
 
+/* A server whose calls ring 2 s; bob is told it rings but never answers:
+ * alice's call ends NO_ANSWER (reason "no_answer"), bob's invite ends
+ * CANCELLED (the server's call.cancel, reason "timeout"), neither with
+ * stats. */
+static void test_no_answer(void)
+{
+    vid_test_server *main_server = server;
+    peer *a, *b;
+    vid_call_options ao;
+    rec_event *e;
+    char *id;
+    uint64_t req = 0;
+    gint64 placed, ms;
+
+    server = vid_test_server_start("[server]\n"
+                                   "ring_timeout = 2\n");
+    vid_test_server_add_user(server, "alice", "pw-secret");
+    vid_test_server_add_user(server, "bob", "pw-secret");
+    setup();
+    a = peers[0];
+    b = peers[1];
+    ao = synth_opts(a);
+    placed = g_get_monotonic_time();
+    g_assert_cmpint(vid_call_place(a->client, "bob", &ao, &req), ==, VID_OK);
+    e = expect(a, VID_EVENT_CALL_CREATED);
+    id = g_strdup(e->call_id);
+    rec_event_free(e);
+    e = expect(b, VID_EVENT_CALL_INVITE);
+    g_assert_cmpstr(e->call_id, ==, id);
+    rec_event_free(e);
+    g_assert_cmpint(vid_client_call_ringing(b->client, id, NULL), ==, VID_OK);
+    rec_event_free(expect(a, VID_EVENT_CALL_RINGING));
+
+    e = expect(a, VID_EVENT_CALL_ENDED);
+    ms = (g_get_monotonic_time() - placed) / 1000;
+    g_test_message("no answer: caller ended after %" G_GINT64_FORMAT " ms", ms);
+    g_assert_cmpstr(e->call_id, ==, id);
+    g_assert_cmpint(e->end_reason, ==, VID_END_NO_ANSWER);
+    g_assert_cmpint(e->code, ==, VID_OK);
+    g_assert_cmpstr(e->reason, ==, "no_answer");
+    g_assert_cmpstr(e->user, ==, "bob");
+    g_assert_false(e->has_stats);
+    g_assert_cmpint(ms, >=, 1500);
+    g_assert_cmpint(ms, <, 15000);
+    rec_event_free(e);
+
+    e = expect(b, VID_EVENT_CALL_ENDED);
+    g_assert_cmpstr(e->call_id, ==, id);
+    g_assert_cmpint(e->end_reason, ==, VID_END_CANCELLED);
+    g_assert_cmpstr(e->reason, ==, "timeout");
+    g_assert_cmpstr(e->user, ==, "alice");
+    g_assert_false(e->has_stats);
+    rec_event_free(e);
+    /* The raw cancel came first (vid.h: CALL_CANCEL, then CALL_ENDED). */
+    e = expect(b, VID_EVENT_CALL_CANCEL);
+    g_assert_cmpstr(e->call_id, ==, id);
+    rec_event_free(e);
+    g_assert_cmpint(vid_call_answer(b->client, id, NULL), ==, VID_ENOCALL);
+    g_assert_false(has_event(a, VID_EVENT_CALL_CONNECTED));
+    g_free(id);
+    teardown();
+    vid_test_server_stop(server);
+    server = main_server;
+}
+
+/* Whether @path contains @needle, waiting up to @ms while pumping. */
+static bool wait_file_contains(const char *path, const char *needle, int ms)
+{
+    gint64 end = g_get_monotonic_time() + (gint64) ms * 1000;
+
+    do {
+        char *text = NULL;
+        bool found = g_file_get_contents(path, &text, NULL, NULL) &&
+                     strstr(text, needle) != NULL;
+        g_free(text);
+        if (found)
+            return true;
+        pump(50);
+    } while (g_get_monotonic_time() < end);
+    return false;
+}
+
+static void print_file(const char *what, const char *path)
+{
+    char *text = NULL;
+
+    if (g_file_get_contents(path, &text, NULL, NULL))
+        g_printerr("---- %s (%s)\n%s----\n", what, path, text);
+    g_free(text);
+}
+
+/* The peer's process dies mid-call (SIGKILL: no hang-up, no DTLS close):
+ * dave is a separate `vidcall answer` process ($VIDCALL_BIN). alice's
+ * call ends NETWORK_LOST within a few seconds: the server's
+ * "peer_disconnected" when it notices dave's connection closed, or
+ * consent lost (CONSENT_LOST) if ICE notices first. */
+static void test_peer_killed(void)
+{
+    const char *bin = g_getenv("VIDCALL_BIN");
+    peer *a;
+    vid_call_options ao;
+    vid_call_stats st;
+    GSubprocessLauncher *l;
+    GSubprocess *proc;
+    GError *error = NULL;
+    char *dir, *pw, *out, *err, *id;
+    rec_event *e;
+    gint64 killed_at, ms;
+
+    if (bin == NULL) {
+        g_test_skip("VIDCALL_BIN is not set (run through meson test)");
+        return;
+    }
+    dir = g_build_filename(tmp_root, "dave-vidcall", NULL);
+    pw = g_build_filename(tmp_root, "dave.pw", NULL);
+    out = g_build_filename(tmp_root, "dave.out", NULL);
+    err = g_build_filename(tmp_root, "dave.err", NULL);
+    g_assert_true(g_file_set_contents(pw, "pw-secret\n", -1, NULL));
+    g_assert_cmpint(g_chmod(pw, 0600), ==, 0);
+    l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE);
+    g_subprocess_launcher_set_stdout_file_path(l, out);
+    g_subprocess_launcher_set_stderr_file_path(l, err);
+    proc = g_subprocess_launcher_spawn(
+        l, &error, bin, "--server", vid_test_server_url(server), "--ca-file",
+        vid_test_server_ca_file(server), "--user", "dave", "--password-file",
+        pw, "--state-dir", dir, "--device-name", "proc", "--no-window",
+        "--no-speaker", "--local-addresses", "127.0.0.1", "--synthetic",
+        "--duration", "60", "answer", NULL);
+    g_assert_no_error(error);
+    g_object_unref(l);
+
+    a = peer_new(0, "alice");
+    if (!wait_file_contains(out, "waiting for a call", 20000)) {
+        print_file("vidcall stdout", out);
+        print_file("vidcall stderr", err);
+        g_error("vidcall answer did not log in within 20 s");
+    }
+    ao = synth_opts(a);
+    g_assert_cmpint(vid_call_place(a->client, "dave", &ao, NULL), ==, VID_OK);
+    e = expect(a, VID_EVENT_CALL_CREATED);
+    id = g_strdup(e->call_id);
+    rec_event_free(e);
+    e = expect(a, VID_EVENT_CALL_CONNECTED);
+    g_assert_cmpstr(e->call_id, ==, id);
+    g_assert_nonnull(e->sas);
+    rec_event_free(e);
+    pump(1500);
+    g_assert_cmpint(vid_call_get_stats(a->client, id, &st), ==, VID_OK);
+    g_assert_cmpuint(st.frames_received, >, 0);
+
+    g_subprocess_force_exit(proc); /* SIGKILL */
+    killed_at = g_get_monotonic_time();
+    e = take(a, VID_EVENT_CALL_ENDED, 30000);
+    if (e == NULL)
+        g_error("alice: no CALL_ENDED within 30 s of the peer's death");
+    ms = (g_get_monotonic_time() - killed_at) / 1000;
+    g_test_message("peer killed: ended after %" G_GINT64_FORMAT
+                   " ms, ice_failure %d, reason \"%s\", message \"%s\"",
+                   ms, e->ice_failure, e->reason != NULL ? e->reason : "",
+                   e->message != NULL ? e->message : "");
+    g_assert_cmpstr(e->call_id, ==, id);
+    g_assert_cmpint(e->end_reason, ==, VID_END_NETWORK_LOST);
+    if (e->ice_failure == VID_ICE_FAILURE_NONE)
+        g_assert_cmpstr(e->reason, ==, "peer_disconnected");
+    else
+        g_assert_cmpint(e->ice_failure, ==, VID_ICE_FAILURE_CONSENT_LOST);
+    g_assert_cmpint(ms, <, 10000);
+    g_assert_true(e->has_stats);
+    g_assert_cmpuint(e->stats.frames_received, >=, st.frames_received);
+    rec_event_free(e);
+
+    g_assert_true(g_subprocess_wait(proc, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_false(g_subprocess_get_if_exited(proc));
+    g_assert_cmpint(g_subprocess_get_term_sig(proc), ==, SIGKILL);
+    g_object_unref(proc);
+    g_free(id);
+    g_free(dir);
+    g_free(pw);
+    g_free(out);
+    g_free(err);
+    teardown();
+}
+
 int main(int argc, char **argv)
 {
     const char *users[] = {"alice", "bob", "carol", "dave"};
@@ -937,6 +1123,8 @@ int main(int argc, char **argv)
     g_test_add_func("/call/changed-identity", test_changed_identity);
     g_test_add_func("/call/fingerprint-mismatch", test_fingerprint_mismatch);
     g_test_add_func("/call/ice-failure", test_ice_failure);
+    g_test_add_func("/call/no-answer", test_no_answer);
+    g_test_add_func("/call/peer-killed", test_peer_killed);
     g_test_add_func("/call/server-lost", test_server_lost);
     rc = g_test_run();
 
