@@ -115,6 +115,135 @@ static void test_help_and_version(void)
     result_clear(&r);
 }
 
+/* The text of man page section @name (".SH NAME" up to the next ".SH"),
+ * with roff's "\-" as "-". */
+static char *man_section(const char *man, const char *name)
+{
+    char *head = g_strdup_printf(".SH %s\n", name);
+    const char *start = strstr(man, head);
+    const char *end;
+    char **parts;
+    char *section, *text;
+
+    if (start == NULL)
+        g_error("the man page has no section %s", name);
+    start += strlen(head);
+    end = strstr(start, "\n.SH ");
+    section =
+        g_strndup(start, end != NULL ? (gsize) (end - start) : strlen(start));
+    parts = g_strsplit(section, "\\-", -1);
+    text = g_strjoinv("-", parts);
+    g_strfreev(parts);
+    g_free(section);
+    g_free(head);
+    return text;
+}
+
+/* Every option and exit status --help lists is in the man page
+ * (docs/man/vidcall.1, $VIDCALL_MAN), with the same short option, and
+ * the man page documents no option or exit status --help does not
+ * list. */
+static void test_help_matches_man(void)
+{
+    const char *man_path = g_getenv("VIDCALL_MAN");
+    const char *help_args[] = {"--help", NULL};
+    char *man = NULL, *options, *exits;
+    GRegex *help_opt, *man_opt, *help_exit, *man_exit;
+    GMatchInfo *m;
+    GHashTable *in_help;
+    guint n_opts = 0, n_exits = 0;
+    result r;
+
+    if (man_path == NULL) {
+        g_test_skip("VIDCALL_MAN is not set");
+        return;
+    }
+    g_assert_true(g_file_get_contents(man_path, &man, NULL, NULL));
+    options = man_section(man, "OPTIONS");
+    exits = man_section(man, "EXIT STATUS");
+    r = run_vidcall(NULL, help_args);
+    g_assert_cmpint(r.status, ==, 0);
+    in_help = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+    /* "  -s, --server=URL   ..." or "  --ca-file=FILE   ..." */
+    help_opt = g_regex_new("^  (?:(-[a-zA-Z]), )?--([a-z][a-z-]*)",
+                           G_REGEX_MULTILINE, 0, NULL);
+    g_regex_match(help_opt, r.out, 0, &m);
+    for (; g_match_info_matches(m); g_match_info_next(m, NULL)) {
+        char *shrt = g_match_info_fetch(m, 1);
+        char *name = g_match_info_fetch(m, 2);
+        char *pattern;
+
+        /* A tagged paragraph starting with the option (and its short
+         * form, if any): ".BI -s \", \" --server \" URL\"". */
+        if (shrt[0] != '\0')
+            pattern = g_strdup_printf("^\\.B[IR]? %s \", \" --%s(?:[ \"]|$)",
+                                      shrt, name);
+        else
+            pattern = g_strdup_printf("^\\.B[IR]? --%s(?:[ \"]|$)", name);
+        if (strcmp(name, "help") != 0 &&
+            !g_regex_match_simple(pattern, options, G_REGEX_MULTILINE, 0))
+            g_error("--help lists %s%s--%s, the man page's OPTIONS do not "
+                    "(looked for /%s/)",
+                    shrt, shrt[0] != '\0' ? ", " : "", name, pattern);
+        g_hash_table_add(in_help, g_strdup(name));
+        n_opts++;
+        g_free(pattern);
+        g_free(shrt);
+        g_free(name);
+    }
+    g_match_info_free(m);
+
+    /* The other way: every option the man page describes. */
+    man_opt = g_regex_new("^\\.B[IR]? (?:-[a-zA-Z] \", \" )?--([a-z][a-z-]*)",
+                          G_REGEX_MULTILINE, 0, NULL);
+    g_regex_match(man_opt, options, 0, &m);
+    for (; g_match_info_matches(m); g_match_info_next(m, NULL)) {
+        char *name = g_match_info_fetch(m, 1);
+        if (!g_hash_table_contains(in_help, name))
+            g_error("the man page describes --%s, --help does not list it",
+                    name);
+        g_free(name);
+    }
+    g_match_info_free(m);
+
+    /* Exit statuses: " 14  network lost ..." in --help, ".B 14" in the
+     * man page, the same set. */
+    help_exit =
+        g_regex_new("^ {0,2}([0-9]{1,3})  ", G_REGEX_MULTILINE, 0, NULL);
+    g_regex_match(help_exit, strstr(r.out, "Exit status"), 0, &m);
+    for (; g_match_info_matches(m); g_match_info_next(m, NULL)) {
+        char *code = g_match_info_fetch(m, 1);
+        char *pattern = g_strdup_printf("^\\.B %s$", code);
+        if (!g_regex_match_simple(pattern, exits, G_REGEX_MULTILINE, 0))
+            g_error("--help lists exit status %s, the man page does not", code);
+        n_exits++;
+        g_free(pattern);
+        g_free(code);
+    }
+    g_match_info_free(m);
+    man_exit = g_regex_new("^\\.B [0-9]+$", G_REGEX_MULTILINE, 0, NULL);
+    g_regex_match(man_exit, exits, 0, &m);
+    for (; g_match_info_matches(m); g_match_info_next(m, NULL))
+        n_exits--;
+    g_match_info_free(m);
+    g_assert_cmpint(n_exits, ==, 0);
+    /* The parsing found what --help has (guards against a format
+     * change making this test vacuous). */
+    g_assert_cmpuint(n_opts, >=, 30);
+    g_assert_true(g_hash_table_contains(in_help, "strict-identity"));
+
+    g_regex_unref(help_opt);
+    g_regex_unref(man_opt);
+    g_regex_unref(help_exit);
+    g_regex_unref(man_exit);
+    g_hash_table_destroy(in_help);
+    result_clear(&r);
+    g_free(options);
+    g_free(exits);
+    g_free(man);
+}
+
 typedef struct {
     GSubprocess *proc;
     char *out;
@@ -1362,6 +1491,7 @@ int main(int argc, char **argv)
     vid_test_server_add_user(server, "bob", "bob-password");
     vid_test_server_add_user(server, "carol", "carol-password");
     g_test_add_func("/vidcall/cli/help-version", test_help_and_version);
+    g_test_add_func("/vidcall/cli/help-matches-man", test_help_matches_man);
     g_test_add_func("/vidcall/cli/bad-values", test_bad_values);
     g_test_add_func("/vidcall/cli/devices-none", test_devices_none);
     g_test_add_func("/vidcall/cli/call-without-camera",
