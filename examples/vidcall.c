@@ -947,6 +947,25 @@ static void on_logged_in(app *a, vid_client *c, const vid_event *ev)
 static void peer_seen(app *a);
 
 /* Is @ev about the current call? */
+/* Why a call stopped ringing here (the server's call.cancel reason), in
+ * words; NULL without a reason. */
+static char *cancel_text(const char *peer, const char *reason)
+{
+    if (reason == NULL || reason[0] == '\0')
+        return NULL;
+    if (strcmp(reason, "caller_hangup") == 0)
+        return g_strdup_printf("%s hung up", peer);
+    if (strcmp(reason, "peer_disconnected") == 0)
+        return g_strdup_printf("%s lost the connection to the server", peer);
+    if (strcmp(reason, "timeout") == 0)
+        return g_strdup("nobody answered in time");
+    if (strcmp(reason, "answered_elsewhere") == 0)
+        return g_strdup("answered on another of your devices");
+    if (strcmp(reason, "rejected_elsewhere") == 0)
+        return g_strdup("declined on another of your devices");
+    return g_strdup(reason);
+}
+
 static gboolean is_current_call(const app *a, const vid_event *ev)
 {
     if (!a->in_call)
@@ -1021,10 +1040,11 @@ static void on_event(vid_client *c, const vid_event *ev, void *data)
     case VID_EVENT_CALL_CANCEL:
         if (ev->call_id != NULL && a->prompt_call_id[0] != '\0' &&
             strcmp(ev->call_id, a->prompt_call_id) == 0) {
+            char *why = cancel_text(a->prompt_peer, ev->reason);
             end_prompt(a);
-            say(a, "\nthe call stopped ringing%s%s",
-                ev->reason != NULL ? ": " : "",
-                ev->reason != NULL ? ev->reason : "");
+            say(a, "\nthe call from %s stopped ringing%s%s", a->prompt_peer,
+                why != NULL ? ": " : "", why != NULL ? why : "");
+            g_free(why);
         }
         break;
     case VID_EVENT_CALL_CONNECTED:
@@ -1037,7 +1057,7 @@ static void on_event(vid_client *c, const vid_event *ev, void *data)
         } else if (ev->call_id != NULL && a->prompt_call_id[0] != '\0' &&
                    strcmp(ev->call_id, a->prompt_call_id) == 0) {
             end_prompt(a);
-            say(a, "\nthe call stopped ringing");
+            say(a, "\nthe call from %s stopped ringing", a->prompt_peer);
         } else if (ev->end_reason == VID_END_BUSY) {
             say(a, "missed a call from %s: busy",
                 ev->user != NULL ? ev->user : "someone");

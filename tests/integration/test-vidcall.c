@@ -1327,7 +1327,8 @@ static void test_tty_decline_and_cancel(void)
     g_subprocess_send_signal(alice->proc, SIGINT);
     party_wait(alice, 15);
     g_assert_cmpint(alice->status, ==, 0);
-    wait_tty_contains(bob, "the call stopped ringing", 15);
+    wait_tty_contains(bob, "the call from alice stopped ringing: alice hung up",
+                      15);
     party_free(alice);
 
     for (size_t i = 0; i < G_N_ELEMENTS(answers); i++) {
