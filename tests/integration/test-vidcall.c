@@ -211,6 +211,7 @@ static void test_help_matches_man(void)
      * man page, the same set. */
     help_exit =
         g_regex_new("^ {0,2}([0-9]{1,3})  ", G_REGEX_MULTILINE, 0, NULL);
+    g_assert_nonnull(strstr(r.out, "Exit status"));
     g_regex_match(help_exit, strstr(r.out, "Exit status"), 0, &m);
     for (; g_match_info_matches(m); g_match_info_next(m, NULL)) {
         char *code = g_match_info_fetch(m, 1);
