@@ -329,7 +329,8 @@ typedef enum vid_event_type {
      *  request_id is vid_call_place()'s), end_reason, ice_failure
      *  (VID_END_ICE_FAILED and VID_END_NETWORK_LOST), code (a vid_status
      *  for failures), message (detail for a person), reason (the peer's or
-     *  server's reason text, if any). */
+     *  server's reason text, if any), stats (the final statistics when
+     *  the call had connected, else NULL). */
     VID_EVENT_CALL_ENDED,
     /* --- devices (vid_client_watch_devices()) --- */
     /** A camera, microphone or speaker appeared. Fields: device_info. */
@@ -1214,7 +1215,9 @@ typedef struct vid_call_stats {
 /**
  * Fill @p out with the current numbers of managed call @p call_id. Works
  * from the moment vid_call_place() or vid_call_answer() returned (numbers
- * are 0 and -1 until media flows) until the call ends.
+ * are 0 and -1 until media flows) until the call ends; the last numbers
+ * of a call that connected come with its VID_EVENT_CALL_ENDED
+ * (vid_event.stats).
  *
  * Thread safety: any thread (waits for the client's worker thread, which
  * takes a snapshot; do not call it from a frame callback).
