@@ -244,6 +244,23 @@ static vid_call_options synth_opts(peer *p)
     return o;
 }
 
+/* @a calls @b (vid_call_place); returns the id of the invite @b got
+ * (g_free) and, if @identity is not NULL, its peer_identity. */
+static char *ring(peer *a, peer *b, const vid_call_options *ao,
+                  vid_peer_identity *identity)
+{
+    rec_event *e;
+    char *id;
+
+    g_assert_cmpint(vid_call_place(a->client, b->user, ao, NULL), ==, VID_OK);
+    e = expect(b, VID_EVENT_CALL_INVITE);
+    id = g_strdup(e->call_id);
+    if (identity != NULL)
+        *identity = e->peer_identity;
+    rec_event_free(e);
+    return id;
+}
+
 /* @a calls @b, @b answers; both CONNECTED with the same SAS. Returns the
  * call id (g_free). */
 static char *connect_call(peer *a, peer *b, const vid_call_options *ao,
@@ -440,6 +457,7 @@ static void test_callee_hangup(void)
     vid_call_options ao, bo;
     char *id;
     rec_event *e;
+    vid_peer_identity identity;
 
     setup();
     a = peers[0];
@@ -454,11 +472,8 @@ static void test_callee_hangup(void)
     g_free(id);
 
     /* Again: peer_identity is KNOWN now on both ends. */
-    g_assert_cmpint(vid_call_place(a->client, "bob", &ao, NULL), ==, VID_OK);
-    e = expect(b, VID_EVENT_CALL_INVITE);
-    g_assert_cmpint(e->peer_identity, ==, VID_PEER_KNOWN);
-    id = g_strdup(e->call_id);
-    rec_event_free(e);
+    id = ring(a, b, &ao, &identity);
+    g_assert_cmpint(identity, ==, VID_PEER_KNOWN);
     g_assert_cmpint(vid_call_answer(b->client, id, &bo), ==, VID_OK);
     e = expect(a, VID_EVENT_CALL_ACCEPT);
     g_assert_cmpint(e->peer_identity, ==, VID_PEER_KNOWN);
@@ -484,10 +499,7 @@ static void test_reject(void)
     a = peers[0];
     b = peers[1];
     ao = synth_opts(a);
-    g_assert_cmpint(vid_call_place(a->client, "bob", &ao, NULL), ==, VID_OK);
-    e = expect(b, VID_EVENT_CALL_INVITE);
-    id = g_strdup(e->call_id);
-    rec_event_free(e);
+    id = ring(a, b, &ao, NULL);
     g_assert_cmpint(vid_call_reject(b->client, id, "x\x01"), ==, VID_EINVAL);
     g_assert_cmpint(vid_call_reject(b->client, id, NULL), ==, VID_OK);
     expect_ended(b, id, VID_END_REJECTED);
@@ -585,10 +597,7 @@ static void test_cancel(void)
     a = peers[0];
     b = peers[1];
     ao = synth_opts(a);
-    g_assert_cmpint(vid_call_place(a->client, "bob", &ao, NULL), ==, VID_OK);
-    e = expect(b, VID_EVENT_CALL_INVITE);
-    id = g_strdup(e->call_id);
-    rec_event_free(e);
+    id = ring(a, b, &ao, NULL);
     rec_event_free(expect(a, VID_EVENT_CALL_CREATED));
     g_assert_cmpint(vid_call_hangup(a->client, id), ==, VID_OK);
     expect_ended(a, id, VID_END_HANGUP);
@@ -776,10 +785,7 @@ static void test_changed_identity(void)
     ao = synth_opts(a);
     ao.refuse_changed_identity = 1;
     bo = synth_opts(b);
-    g_assert_cmpint(vid_call_place(a->client, "bob", &ao, NULL), ==, VID_OK);
-    e = expect(b, VID_EVENT_CALL_INVITE);
-    id = g_strdup(e->call_id);
-    rec_event_free(e);
+    id = ring(a, b, &ao, NULL);
     g_assert_cmpint(vid_call_answer(b->client, id, &bo), ==, VID_OK);
     e = expect(a, VID_EVENT_CALL_ACCEPT);
     g_assert_cmpint(e->peer_identity, ==, VID_PEER_CHANGED);
@@ -864,10 +870,7 @@ static void test_ice_failure(void)
     ao = synth_opts(a);
     bo = synth_opts(b);
     bo.local_addresses = "192.0.2.77";
-    g_assert_cmpint(vid_call_place(a->client, "bob", &ao, NULL), ==, VID_OK);
-    e = expect(b, VID_EVENT_CALL_INVITE);
-    id = g_strdup(e->call_id);
-    rec_event_free(e);
+    id = ring(a, b, &ao, NULL);
     t0 = g_get_monotonic_time();
     g_assert_cmpint(vid_call_answer(b->client, id, &bo), ==, VID_OK);
     e = take(a, VID_EVENT_CALL_ENDED, 40000);
