@@ -57,6 +57,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "bench-common.h"
 #include "media.h"
 #include "session.h"
 #include "transport.h"
@@ -237,31 +238,6 @@ struct ours_peer {
     delays *rx;
 };
 
-static void make_cert(X509 **cert, EVP_PKEY **key)
-{
-    EVP_PKEY *k = EVP_EC_gen("P-256");
-    X509 *x = X509_new();
-    if (k == NULL || x == NULL) {
-        fprintf(stderr, "media-call: cannot make a certificate\n");
-        exit(1);
-    }
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), g_random_int_range(1, G_MAXINT));
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24);
-    X509_NAME *n = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-                               (const unsigned char *) "vid-bench", -1, -1, 0);
-    X509_set_issuer_name(x, n);
-    X509_set_pubkey(x, k);
-    if (X509_sign(x, k, EVP_sha256()) <= 0) {
-        fprintf(stderr, "media-call: cannot sign a certificate\n");
-        exit(1);
-    }
-    *cert = x;
-    *key = k;
-}
-
 static void pump(GMainContext *ctx, gint64 us)
 {
     gint64 end = g_get_monotonic_time() + us;
@@ -310,7 +286,7 @@ static const char *const loopback[] = {"127.0.0.1", NULL};
 
 static int ours_peer_new(GMainContext *ctx, ours_peer *p, bool controlling)
 {
-    make_cert(&p->cert, &p->key);
+    bench_make_cert("media-call", &p->cert, &p->key);
     transport_config cfg = TRANSPORT_CONFIG_INIT;
     cfg.context = ctx;
     cfg.controlling = controlling;
@@ -459,6 +435,7 @@ typedef struct {
 
 struct wb_call {
     wb_peer p[2];
+    wbpair pair;
     GMutex lock;
     GCond cond;
     bool connected[2], failed, stop;
@@ -560,14 +537,6 @@ static void on_wb_conn_state(GObject *obj, GParamSpec *ps, gpointer ud)
     g_mutex_unlock(&p->call->lock);
 }
 
-static void on_wb_candidate(GstElement *w, guint mline, char *cand, gpointer ud)
-{
-    wb_peer *p = ud;
-    (void) w;
-    wb_peer *o = &p->call->p[1 - p->idx];
-    g_signal_emit_by_name(o->webrtc, "add-ice-candidate", mline, cand);
-}
-
 static void on_handoff(GstElement *sink, GstBuffer *buf, GstPad *pad,
                        gpointer ud)
 {
@@ -642,54 +611,9 @@ static void on_wb_pad_added(GstElement *w, GstPad *pad, gpointer ud)
     gst_object_unref(sinkpad);
 }
 
-static GstWebRTCSessionDescription *promise_desc(wb_call *c, GstPromise *pr,
-                                                 const char *field)
+static void wb_fail_cb(void *ud, const char *why)
 {
-    GstWebRTCSessionDescription *d = NULL;
-    const GstStructure *s = NULL;
-    if (gst_promise_wait(pr) == GST_PROMISE_RESULT_REPLIED)
-        s = gst_promise_get_reply(pr);
-    if (s != NULL && gst_structure_has_field(s, field))
-        gst_structure_get(s, field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &d,
-                          NULL);
-    if (d == NULL)
-        wb_fail(c, field);
-    return d;
-}
-
-static void on_answer_created(GstPromise *pr, gpointer ud)
-{
-    wb_call *c = ud;
-    GstWebRTCSessionDescription *d = promise_desc(c, pr, "answer");
-    gst_promise_unref(pr);
-    if (d == NULL)
-        return;
-    g_signal_emit_by_name(c->p[1].webrtc, "set-local-description", d, NULL);
-    g_signal_emit_by_name(c->p[0].webrtc, "set-remote-description", d, NULL);
-    gst_webrtc_session_description_free(d);
-}
-
-static void on_offer_remote_set(GstPromise *pr, gpointer ud)
-{
-    wb_call *c = ud;
-    gst_promise_unref(pr);
-    g_signal_emit_by_name(
-        c->p[1].webrtc, "create-answer", NULL,
-        gst_promise_new_with_change_func(on_answer_created, c, NULL));
-}
-
-static void on_offer_created(GstPromise *pr, gpointer ud)
-{
-    wb_call *c = ud;
-    GstWebRTCSessionDescription *d = promise_desc(c, pr, "offer");
-    gst_promise_unref(pr);
-    if (d == NULL)
-        return;
-    g_signal_emit_by_name(c->p[0].webrtc, "set-local-description", d, NULL);
-    g_signal_emit_by_name(
-        c->p[1].webrtc, "set-remote-description", d,
-        gst_promise_new_with_change_func(on_offer_remote_set, c, NULL));
-    gst_webrtc_session_description_free(d);
+    wb_fail(ud, why);
 }
 
 static int wb_peer_new(wb_call *c, int idx)
@@ -752,8 +676,6 @@ static int wb_peer_new(wb_call *c, int idx)
     g_clear_object(&ice);
     if (!ok)
         return -1;
-    g_signal_connect(p->webrtc, "on-ice-candidate", G_CALLBACK(on_wb_candidate),
-                     p);
     g_signal_connect(p->webrtc, "notify::connection-state",
                      G_CALLBACK(on_wb_conn_state), p);
     g_signal_connect(p->webrtc, "pad-added", G_CALLBACK(on_wb_pad_added), p);
@@ -818,9 +740,9 @@ static int run_webrtcbin(delays *rx, double *wall, double *cpu)
         goto out;
     for (int i = 0; i < 2; i++)
         c->p[i].feeder = g_thread_new("wb-feeder", feeder, &c->p[i]);
-    g_signal_emit_by_name(
-        c->p[0].webrtc, "create-offer", NULL,
-        gst_promise_new_with_change_func(on_offer_created, c, NULL));
+    c->pair = (wbpair){{c->p[0].webrtc, c->p[1].webrtc}, wb_fail_cb, c};
+    wbpair_link(&c->pair);
+    wbpair_negotiate(&c->pair);
     gint64 deadline = g_get_monotonic_time() + CONNECT_US;
     g_mutex_lock(&c->lock);
     while (!(c->connected[0] && c->connected[1]) && !c->failed)
@@ -868,6 +790,7 @@ out:
         if (c->p[i].feeder != NULL)
             g_thread_join(c->p[i].feeder);
     }
+    wbpair_unlink(&c->pair);
     wb_peer_free(&c->p[0]);
     wb_peer_free(&c->p[1]);
     g_mutex_clear(&c->lock);

@@ -43,6 +43,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "bench-common.h"
 #include "sdp.h"
 #include "transport.h"
 
@@ -68,31 +69,6 @@ struct ours_peer {
     GPtrArray *queued; /* our candidates waiting for the far side; NULL
                         * entry = end-of-candidates */
 };
-
-static void make_cert(X509 **cert, EVP_PKEY **key)
-{
-    EVP_PKEY *k = EVP_EC_gen("P-256");
-    X509 *x = X509_new();
-    if (k == NULL || x == NULL) {
-        fprintf(stderr, "transport-setup: cannot make a certificate\n");
-        exit(1);
-    }
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), g_random_int_range(1, G_MAXINT));
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24);
-    X509_NAME *n = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-                               (const unsigned char *) "vid-bench", -1, -1, 0);
-    X509_set_issuer_name(x, n);
-    X509_set_pubkey(x, k);
-    if (X509_sign(x, k, EVP_sha256()) <= 0) {
-        fprintf(stderr, "transport-setup: cannot sign a certificate\n");
-        exit(1);
-    }
-    *cert = x;
-    *key = k;
-}
 
 static void deliver_candidate(ours_peer *to, const char *cand)
 {
@@ -283,6 +259,7 @@ typedef struct {
 
 struct wb_run {
     wb_peer p[2];
+    wbpair pair;
     GMutex lock;
     GCond cond;
     gint64 t_conn[2], t_ice[2];
@@ -335,65 +312,9 @@ static void on_ice_state(GObject *obj, GParamSpec *ps, gpointer ud)
     g_mutex_unlock(&p->run->lock);
 }
 
-static void on_wb_candidate(GstElement *w, guint mline, char *cand, gpointer ud)
+static void wb_fail_cb(void *ud, const char *why)
 {
-    wb_peer *p = ud;
-    (void) w;
-    wb_peer *o = &p->run->p[1 - p->idx];
-    g_signal_emit_by_name(o->webrtc, "add-ice-candidate", mline, cand);
-}
-
-static GstWebRTCSessionDescription *promise_desc(wb_run *r, GstPromise *pr,
-                                                 const char *field)
-{
-    GstWebRTCSessionDescription *d = NULL;
-    const GstStructure *s = NULL;
-    if (gst_promise_wait(pr) == GST_PROMISE_RESULT_REPLIED)
-        s = gst_promise_get_reply(pr);
-    if (s != NULL && gst_structure_has_field(s, field))
-        gst_structure_get(s, field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &d,
-                          NULL);
-    if (d == NULL) {
-        char *why = g_strdup_printf("webrtcbin gave no %s", field);
-        wb_fail(r, why);
-        g_free(why);
-    }
-    return d;
-}
-
-static void on_answer_created(GstPromise *pr, gpointer ud)
-{
-    wb_run *r = ud;
-    GstWebRTCSessionDescription *d = promise_desc(r, pr, "answer");
-    gst_promise_unref(pr);
-    if (d == NULL)
-        return;
-    g_signal_emit_by_name(r->p[1].webrtc, "set-local-description", d, NULL);
-    g_signal_emit_by_name(r->p[0].webrtc, "set-remote-description", d, NULL);
-    gst_webrtc_session_description_free(d);
-}
-
-static void on_offer_remote_set(GstPromise *pr, gpointer ud)
-{
-    wb_run *r = ud;
-    gst_promise_unref(pr);
-    g_signal_emit_by_name(
-        r->p[1].webrtc, "create-answer", NULL,
-        gst_promise_new_with_change_func(on_answer_created, r, NULL));
-}
-
-static void on_offer_created(GstPromise *pr, gpointer ud)
-{
-    wb_run *r = ud;
-    GstWebRTCSessionDescription *d = promise_desc(r, pr, "offer");
-    gst_promise_unref(pr);
-    if (d == NULL)
-        return;
-    g_signal_emit_by_name(r->p[0].webrtc, "set-local-description", d, NULL);
-    g_signal_emit_by_name(
-        r->p[1].webrtc, "set-remote-description", d,
-        gst_promise_new_with_change_func(on_offer_remote_set, r, NULL));
-    gst_webrtc_session_description_free(d);
+    wb_fail(ud, why);
 }
 
 static int wb_peer_new(wb_run *r, int idx)
@@ -446,8 +367,6 @@ static int wb_peer_new(wb_run *r, int idx)
             return -1;
         gst_object_unref(tr);
     }
-    g_signal_connect(p->webrtc, "on-ice-candidate", G_CALLBACK(on_wb_candidate),
-                     p);
     g_signal_connect(p->webrtc, "notify::connection-state",
                      G_CALLBACK(on_conn_state), p);
     g_signal_connect(p->webrtc, "notify::ice-connection-state",
@@ -482,10 +401,10 @@ static int run_webrtcbin(double *ms, double *ice_ms)
         fprintf(stderr, "transport-setup: cannot set up webrtcbin\n");
         goto out;
     }
+    r->pair = (wbpair){{r->p[0].webrtc, r->p[1].webrtc}, wb_fail_cb, r};
+    wbpair_link(&r->pair);
     gint64 t0 = g_get_monotonic_time();
-    g_signal_emit_by_name(
-        r->p[0].webrtc, "create-offer", NULL,
-        gst_promise_new_with_change_func(on_offer_created, r, NULL));
+    wbpair_negotiate(&r->pair);
     gint64 deadline = t0 + RUN_TIMEOUT_US;
     g_mutex_lock(&r->lock);
     while (!(r->t_conn[0] && r->t_conn[1]) && !r->failed)
@@ -504,6 +423,7 @@ static int run_webrtcbin(double *ms, double *ice_ms)
     g_mutex_unlock(&r->lock);
     rc = ok ? 0 : -1;
 out:
+    wbpair_unlink(&r->pair);
     wb_peer_free(&r->p[0]);
     wb_peer_free(&r->p[1]);
     g_mutex_clear(&r->lock);
@@ -588,8 +508,8 @@ int main(int argc, char **argv)
     b.other = &a;
     a.queued = g_ptr_array_new_with_free_func(g_free);
     b.queued = g_ptr_array_new_with_free_func(g_free);
-    make_cert(&a.cert, &a.key);
-    make_cert(&b.cert, &b.key);
+    bench_make_cert("transport-setup", &a.cert, &a.key);
+    bench_make_cert("transport-setup", &b.cert, &b.key);
 
     double *ours = g_new0(double, runs), *ours_ice = g_new0(double, runs);
     double *wb = g_new0(double, runs), *wb_ice = g_new0(double, runs);
